@@ -1,0 +1,1 @@
+"""Persistence: the IncidentStore interface, its Redis implementation, and every Redis key name."""

@@ -1,0 +1,57 @@
+"""Every Redis key the bot uses, in one place, under one versioned prefix."""
+
+from __future__ import annotations
+
+PREFIX = "handoff:v1"
+
+# Incidents
+def incident(incident_id: str) -> str:
+    return f"{PREFIX}:incident:{incident_id}"
+
+
+def timeline(incident_id: str) -> str:
+    return f"{PREFIX}:timeline:{incident_id}"
+
+
+OPEN_BY_ACTIVITY = f"{PREFIX}:open-by-activity"  # sorted set: incident id -> last activity (epoch seconds)
+ALL_INCIDENTS = f"{PREFIX}:incidents"  # sorted set: incident id -> created (epoch seconds)
+INCIDENT_SEQ = f"{PREFIX}:incident-seq"  # counter for human-friendly ids
+
+
+def by_channel(channel_id: str) -> str:
+    return f"{PREFIX}:channel:{channel_id}"  # string: incident id of the incident owning a channel
+
+
+def idempotency(token: str) -> str:
+    return f"{PREFIX}:idem:{token}"  # string: incident id created for a request token
+
+
+# Alerts
+def alert_key(dedup_key: str) -> str:
+    return f"{PREFIX}:alert-key:{dedup_key}"  # string: incident id the dedup key belongs to
+
+
+def asset_incident(asset: str) -> str:
+    return f"{PREFIX}:asset:{asset}"  # string: incident id of the open incident on an asset (with TTL = window)
+
+
+ALERT_STREAM = f"{PREFIX}:alerts"  # stream of accepted, not-yet-processed alerts
+ALERT_GROUP = "handoff"  # consumer group of the alert stream
+
+
+# Playbooks
+def schema_snapshot(name: str) -> str:
+    return f"{PREFIX}:schema-snapshot:{name}"
+
+
+def playbook_run(run_id: str) -> str:
+    return f"{PREFIX}:playbook-run:{run_id}"
+
+
+# Scheduling
+def once(token: str) -> str:
+    return f"{PREFIX}:once:{token}"  # set NX: a reminder or digest slot already sent
+
+
+def lock(name: str) -> str:
+    return f"{PREFIX}:lock:{name}"
