@@ -5,6 +5,8 @@ from __future__ import annotations
 PREFIX = "handoff:v1"
 
 # Incidents
+
+
 def incident(incident_id: str) -> str:
     return f"{PREFIX}:incident:{incident_id}"
 
@@ -13,9 +15,12 @@ def timeline(incident_id: str) -> str:
     return f"{PREFIX}:timeline:{incident_id}"
 
 
-OPEN_BY_ACTIVITY = f"{PREFIX}:open-by-activity"  # sorted set: incident id -> last activity (epoch seconds)
 ALL_INCIDENTS = f"{PREFIX}:incidents"  # sorted set: incident id -> created (epoch seconds)
 INCIDENT_SEQ = f"{PREFIX}:incident-seq"  # counter for human-friendly ids
+
+
+def open_by_activity(severity: str) -> str:
+    return f"{PREFIX}:open-by-activity:{severity}"  # sorted set: active incident id -> last activity (epoch s)
 
 
 def by_channel(channel_id: str) -> str:
