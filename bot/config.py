@@ -59,7 +59,9 @@ class ChannelConfig(_Strict):
         try:
             v.format(yyyymmdd="20260101", date="2026-01-01", slug="x", id="inc-1", severity="sev1")
         except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"unknown placeholder {exc}; use {{yyyymmdd}}, {{date}}, {{slug}}, {{id}}, {{severity}}")
+            raise ValueError(
+                f"unknown placeholder {exc}; use {{yyyymmdd}}, {{date}}, {{slug}}, {{id}}, {{severity}}"
+            )
         return v
 
 
@@ -166,7 +168,12 @@ def _expand_env(data: Any, path: Loc, env: Mapping[str, str], lines: dict[Loc, i
                 name = m.group(1)
                 if name not in env:
                     problems.append(
-                        Problem(file, lines.get(at), ".".join(map(str, at)), f"environment variable {name} is not set")
+                        Problem(
+                            file,
+                            lines.get(at),
+                            ".".join(map(str, at)),
+                            f"environment variable {name} is not set",
+                        )
                     )
                     return ""
                 return env[name]

@@ -18,7 +18,9 @@ class Settings(BaseSettings):
 
     slack_bot_token: SecretStr = Field(description="Bot token (xoxb-...)")
     slack_signing_secret: SecretStr = Field(description="Signing secret of the Slack app")
-    slack_app_token: SecretStr | None = Field(default=None, description="App-level token (xapp-...) for Socket Mode")
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="App-level token (xapp-...) for Socket Mode"
+    )
     slack_api_url: AnyHttpUrl = Field(default=AnyHttpUrl(SLACK_PUBLIC_API))
     redis_url: str = Field(default="redis://127.0.0.1:6379/0")
     handoff_config: Path | None = Field(default=None, description="Path of the YAML config")

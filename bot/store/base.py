@@ -52,7 +52,10 @@ class IncidentStore(Protocol):
         ...
 
     async def mutate(
-        self, incident_id: str, change: Mutation, entries: Callable[[Incident, Incident], Sequence[TimelineEntry]]
+        self,
+        incident_id: str,
+        change: Mutation,
+        entries: Callable[[Incident, Incident], Sequence[TimelineEntry]],
     ) -> tuple[Incident, Incident]:
         """Read, change and write with optimistic concurrency, retrying on conflict; returns (before, after)."""
         ...
@@ -61,7 +64,9 @@ class IncidentStore(Protocol):
 
     async def list_active(self, limit: int = 100) -> list[Incident]: ...
 
-    async def stale(self, severity: Severity, idle_for: timedelta, now: datetime, limit: int = 500) -> list[Incident]:
+    async def stale(
+        self, severity: Severity, idle_for: timedelta, now: datetime, limit: int = 500
+    ) -> list[Incident]:
         """Active incidents of that severity with no activity for `idle_for`: read from the activity index."""
         ...
 
@@ -69,6 +74,10 @@ class IncidentStore(Protocol):
 
     async def claim_once(self, token: str, ttl: timedelta) -> bool:
         """True for the first caller of `token` within `ttl`, across processes (a reminder slot, a decision)."""
+        ...
+
+    async def release(self, token: str) -> None:
+        """Give a claimed token back (a lock held for the duration of a step)."""
         ...
 
     async def ping(self) -> bool: ...

@@ -20,7 +20,9 @@ INCIDENT_SEQ = f"{PREFIX}:incident-seq"  # counter for human-friendly ids
 
 
 def open_by_activity(severity: str) -> str:
-    return f"{PREFIX}:open-by-activity:{severity}"  # sorted set: active incident id -> last activity (epoch s)
+    return (
+        f"{PREFIX}:open-by-activity:{severity}"  # sorted set: active incident id -> last activity (epoch s)
+    )
 
 
 def by_channel(channel_id: str) -> str:
@@ -37,11 +39,14 @@ def alert_key(dedup_key: str) -> str:
 
 
 def asset_incident(asset: str) -> str:
-    return f"{PREFIX}:asset:{asset}"  # string: incident id of the open incident on an asset (with TTL = window)
+    return (
+        f"{PREFIX}:asset:{asset}"  # string: incident id of the open incident on an asset (with TTL = window)
+    )
 
 
 ALERT_STREAM = f"{PREFIX}:alerts"  # stream of accepted, not-yet-processed alerts
 ALERT_GROUP = "handoff"  # consumer group of the alert stream
+ALERT_DEAD_LETTER = f"{PREFIX}:alerts-dead"  # stream of inbox entries that could not be read or kept failing
 
 
 # Playbooks

@@ -87,7 +87,9 @@ class RedisIncidentStore:
             claimed = await self.redis.set(keys.idempotency(idempotency_key), incident.id, nx=True, ex=86400)
             if not claimed:
                 existing = await self.redis.get(keys.idempotency(idempotency_key))
-                return await self.get(existing.decode() if isinstance(existing, bytes) else str(existing)), False
+                return await self.get(
+                    existing.decode() if isinstance(existing, bytes) else str(existing)
+                ), False
         stored = incident.model_copy(update={"version": 1})
         if not await self._put(stored, -1, entries):
             raise Conflict(incident.id, 0)
@@ -151,9 +153,13 @@ class RedisIncidentStore:
         found = await self._many(ids)
         return sorted(found, key=lambda i: (i.severity.value, i.created_at))[:limit]
 
-    async def stale(self, severity: Severity, idle_for: timedelta, now: datetime, limit: int = 500) -> list[Incident]:
+    async def stale(
+        self, severity: Severity, idle_for: timedelta, now: datetime, limit: int = 500
+    ) -> list[Incident]:
         cutoff = _epoch(now - idle_for)
-        ids = await self.redis.zrangebyscore(keys.open_by_activity(severity), "-inf", cutoff, start=0, num=limit)
+        ids = await self.redis.zrangebyscore(
+            keys.open_by_activity(severity), "-inf", cutoff, start=0, num=limit
+        )
         return await self._many(ids)
 
     async def bind_channel(self, channel_id: str, incident_id: str) -> None:
@@ -161,3 +167,6 @@ class RedisIncidentStore:
 
     async def claim_once(self, token: str, ttl: timedelta) -> bool:
         return bool(await self.redis.set(keys.once(token), "1", nx=True, ex=max(1, int(ttl.total_seconds()))))
+
+    async def release(self, token: str) -> None:
+        await self.redis.delete(keys.once(token))

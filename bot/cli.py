@@ -1,0 +1,189 @@
+"""The `handoff` command line: serve, socket, check-config, sandbox, demo and playbooks."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.config import HandoffConfig, load_config
+from bot.settings import Settings, SettingsError, load_settings
+from bot.yamlfile import YamlFileError
+
+app = typer.Typer(
+    help="Handoff: evidence-based incident handoff between MLOps and DataOps, in Slack.", no_args_is_help=True
+)
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        err.print(f"[red]error[/red]: {line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _load(
+    config_path: Path | None = None, need_settings: bool = True
+) -> tuple[Settings | None, HandoffConfig]:
+    problems: list[str] = []
+    settings = None
+    if need_settings:
+        try:
+            settings = load_settings()
+        except SettingsError as exc:
+            problems.extend(exc.lines)
+    path = config_path or (settings.handoff_config if settings else None)
+    if path is None:
+        import os
+
+        env_path = os.environ.get("HANDOFF_CONFIG")
+        path = Path(env_path) if env_path else None
+    config = None
+    if path is None:
+        problems.append(
+            "HANDOFF_CONFIG: is required but not set (path of the YAML config; see handoff.example.yaml)"
+        )
+    else:
+        try:
+            config = load_config(path)
+        except YamlFileError as exc:
+            problems.extend(str(p) for p in exc.problems)
+    if problems or config is None:
+        _fail(problems)
+    assert config is not None
+    try:
+        from bot.wiring import validate_optional
+
+        validate_optional(config)
+    except YamlFileError as exc:
+        _fail([str(p) for p in exc.problems])
+    return settings, config
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 3000,
+) -> None:
+    """Serve the bot over HTTP: /slack/events, /alerts/<source>, /healthz, /readyz, /metrics."""
+    settings, config = _load()
+    assert settings is not None
+    import uvicorn
+
+    from bot.app import build_handoff
+    from bot.logging import configure
+
+    configure(settings.log_level, settings.log_format)
+
+    async def main() -> None:
+        handoff = await build_handoff(settings, config)
+        assert handoff.asgi is not None
+        server = uvicorn.Server(
+            uvicorn.Config(handoff.asgi, host=host, port=port, log_level="warning", lifespan="on")
+        )
+        await server.serve()
+
+    asyncio.run(main())
+
+
+@app.command()
+def socket() -> None:
+    """Run the same bot over Socket Mode (needs SLACK_APP_TOKEN); alert webhooks are not served in this mode."""
+    settings, config = _load()
+    assert settings is not None
+    if settings.slack_app_token is None:
+        _fail(
+            ["SLACK_APP_TOKEN: is required for Socket Mode (an xapp- app-level token with connections:write)"]
+        )
+    assert settings.slack_app_token is not None
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.app import build_handoff
+    from bot.logging import configure
+
+    configure(settings.log_level, settings.log_format)
+    app_token = settings.slack_app_token.get_secret_value()
+
+    async def main() -> None:
+        handoff = await build_handoff(settings, config)
+        await handoff.start()
+        try:
+            await AsyncSocketModeHandler(handoff.bolt, app_token).start_async()
+        finally:
+            await handoff.stop()
+
+    asyncio.run(main())
+
+
+@app.command("check-config")
+def check_config(
+    config: Annotated[Path | None, typer.Argument(help="Config file (default: $HANDOFF_CONFIG)")] = None,
+) -> None:
+    """Validate the config (and the playbooks it names) and print a summary."""
+    _, conf = _load(config, need_settings=False)
+    table = Table(title="Handoff configuration", show_header=True)
+    table.add_column("setting")
+    table.add_column("value")
+    table.add_row("command", conf.command)
+    for side, sc in conf.sides.items():
+        table.add_row(
+            f"{side.label} responders",
+            f"{len(sc.users)} user(s), {len(sc.usergroups)} group(s), {len(sc.leads)} lead(s)",
+        )
+    table.add_row(
+        "channel template", f"{conf.channel.template} ({'private' if conf.channel.private else 'public'})"
+    )
+    table.add_row("triage channel", conf.triage_channel or "none")
+    for sev, pol in sorted(conf.severities.items()):
+        table.add_row(
+            f"{sev.label} reminders", f"every {pol.remind_every}, escalate after {pol.escalate_after}"
+        )
+    table.add_row("alert sources", ", ".join(sorted(conf.alerts.sources)) or "none")
+    checklists = conf.checklist_templates()
+    for side, items in checklists.items.items():
+        table.add_row(f"{side.label} checklist", ", ".join(i.label for i in items))
+    from bot.wiring import describe_optional
+
+    for key, value in describe_optional(conf):
+        table.add_row(key, value)
+    out.print(table)
+    out.print("[green]configuration is valid[/green]")
+
+
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option(help="Port of the Slack stand-in")] = 3001,
+    request_url: Annotated[
+        str | None, typer.Option(help="Where to deliver Slack requests (the bot's /slack/events)")
+    ] = None,
+) -> None:
+    """Run the local Slack stand-in (Web API + inbound requests), printing its base URL."""
+    from bot.sandbox import run_sandbox
+
+    run_sandbox(port=port, request_url=request_url)
+
+
+def main() -> None:
+    try:
+        from playbooks.cli import app as playbooks_app
+
+        app.add_typer(playbooks_app, name="playbooks", help="Validate and dry-run playbooks")
+    except ImportError:
+        pass
+    try:
+        from bot.demo.cli import demo
+
+        app.command()(demo)
+    except ImportError:
+        pass
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

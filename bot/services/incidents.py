@@ -1,0 +1,296 @@
+"""Opening, resuming, showing, closing and reopening incidents."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+
+import structlog
+from pydantic import BaseModel, Field
+
+from bot.config import HandoffConfig
+from bot.domain.errors import InvalidInput
+from bot.domain.evidence import Checklists
+from bot.domain.incident import Incident, Origin, apply_event, channel_name, close, reopen
+from bot.domain.models import Asset, IncidentState, Severity, Side, TimelineEntry
+from bot.domain.state import IncidentEvent
+from bot.services.clock import Clock
+from bot.services.directory import ResponderDirectory
+from bot.services.messages import IncidentMessages
+from bot.slack import blocks
+from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.store.base import IncidentStore
+
+log = structlog.get_logger(__name__)
+
+OPENING_LOCK_TTL = timedelta(minutes=2)
+MAX_NAME_ATTEMPTS = 25
+
+
+class OpenRequest(BaseModel):
+    """Everything needed to open an incident, from a command, a form or an alert."""
+
+    title: str = Field(min_length=1, max_length=150)
+    severity: Severity
+    origin: Origin
+    opened_by: str | None = None
+    assets: list[Asset] = Field(default_factory=list)
+    description: str = ""
+    private: bool | None = None
+    idempotency_key: str | None = None
+    alert_keys: list[str] = Field(default_factory=list)
+
+
+OpenedHook = Callable[[Incident], Awaitable[None]]
+
+
+class IncidentService:
+    def __init__(
+        self,
+        store: IncidentStore,
+        gateway: SlackGateway,
+        directory: ResponderDirectory,
+        messages: IncidentMessages,
+        config: HandoffConfig,
+        checklists: Checklists,
+        clock: Clock,
+        bot_user_id: str,
+    ) -> None:
+        self.store = store
+        self.gateway = gateway
+        self.directory = directory
+        self.messages = messages
+        self.config = config
+        self.checklists = checklists
+        self.clock = clock
+        self.bot_user_id = bot_user_id
+        self.on_opened: list[OpenedHook] = []
+
+    def _entry(self, kind: str, text: str, actor: str | None = None, **data: str) -> TimelineEntry:
+        return TimelineEntry(at=self.clock(), kind=kind, text=text, actor=actor, data=data)
+
+    async def open_incident(self, request: OpenRequest) -> tuple[Incident, bool]:
+        """Record the incident (once per idempotency key), then open its channel; returns (incident, created)."""
+        now = self.clock()
+        incident = Incident(
+            id=await self.store.next_id(now),
+            title=request.title,
+            severity=request.severity,
+            origin=request.origin,
+            opened_by=request.opened_by,
+            commander=request.opened_by,
+            assets=request.assets,
+            description=request.description,
+            private=self.config.channel.private if request.private is None else request.private,
+            created_at=now,
+            updated_at=now,
+            last_activity_at=now,
+            evidence=self.checklists.blank_evidence(),
+            alert_keys=request.alert_keys,
+            alerts_firing=request.alert_keys,
+        )
+        opener = f"<@{request.opened_by}>" if request.opened_by else request.origin
+        stored, created = await self.store.create(
+            incident,
+            [
+                self._entry(
+                    "opened",
+                    f"Opened by {opener}: {request.title} ({request.severity.label})",
+                    request.opened_by,
+                )
+            ],
+            request.idempotency_key,
+        )
+        if not created:
+            return stored, False
+        log.info("incident.created", incident_id=stored.id, origin=request.origin)
+        return await self.continue_opening(stored.id), True
+
+    async def continue_opening(self, incident_id: str) -> Incident:
+        """Run the opening steps not yet done; safe to call again after a crash or from another replica."""
+        lock = f"opening:{incident_id}"
+        if not await self.store.claim_once(lock, OPENING_LOCK_TTL):
+            return await self.store.get(incident_id)
+        try:
+            incident = await self._open_steps(incident_id)
+        finally:
+            await self.store.release(lock)
+        for hook in self.on_opened:
+            try:
+                await hook(incident)
+            except Exception:
+                log.exception("incident.opened_hook_failed", incident_id=incident_id)
+        return incident
+
+    async def _set(self, incident_id: str, kind: str, text: str, **changes: object) -> Incident:
+        def change(i: Incident) -> Incident:
+            opening = i.opening.model_copy(
+                update={k: v for k, v in changes.items() if k in i.opening.model_fields}
+            )
+            rest = {k: v for k, v in changes.items() if k not in i.opening.model_fields}
+            return i.model_copy(update={"opening": opening, "updated_at": self.clock(), **rest})
+
+        _, after = await self.store.mutate(incident_id, change, lambda b, a: [self._entry(kind, text)])
+        return after
+
+    async def _open_steps(self, incident_id: str) -> Incident:
+        incident = await self.store.get(incident_id)
+        if not incident.opening.channel_created:
+            incident = await self._create_channel(incident)
+        assert incident.channel_id is not None
+        channel = incident.channel_id
+        if not incident.opening.members_invited:
+            members = await self.directory.everyone()
+            users = [u for side in Side for u in members[side]]
+            if incident.commander:
+                users.append(incident.commander)
+            users = [u for u in dict.fromkeys(users) if u != self.bot_user_id]
+            failed = await self.gateway.invite(channel, users) if users else {}
+            text = f"Invited {len(users) - len(failed)} responder(s)"
+            incident = await self._set(
+                incident.id, "invited", text, members_invited=True, failed_invites=failed
+            )
+        if not incident.opening.topic_set:
+            await self.gateway.set_topic(channel, blocks.topic(incident))
+            incident = await self._set(incident.id, "topic", "Topic set", topic_set=True)
+        if not incident.opening.card_posted:
+            ts = await self.messages.post_card(incident)
+            incident = await self._set(
+                incident.id, "card", "Incident card posted", card_posted=True, card_ts=ts
+            )
+        if not incident.opening.card_pinned:
+            assert incident.card_ts is not None
+            await self.gateway.pin(channel, incident.card_ts)
+            incident = await self._set(incident.id, "pinned", "Incident card pinned", card_pinned=True)
+        if not incident.opening.checklists_posted:
+            posted = dict(incident.checklist_ts)
+            for side in Side:
+                if side not in posted:
+                    posted[side] = await self.messages.post_checklist(incident, side)
+            if incident.opening.failed_invites:
+                lines = ", ".join(f"<@{u}> ({err})" for u, err in incident.opening.failed_invites.items())
+                await self.gateway.post(channel, f"Could not invite: {lines}. Add them by hand.")
+            incident = await self._set(
+                incident.id,
+                "checklists",
+                "Evidence checklists posted",
+                checklists_posted=True,
+                checklist_ts=posted,
+            )
+        if incident.state is IncidentState.OPEN:
+            _, incident = await self.store.mutate(
+                incident.id,
+                lambda i: (
+                    apply_event(i, IncidentEvent.INVESTIGATE, self.clock())
+                    if i.state is IncidentState.OPEN
+                    else i
+                ),
+                lambda b, a: [self._entry("state", "Investigating")],
+            )
+        log.info("incident.opened", incident_id=incident.id, channel=channel)
+        return incident
+
+    async def _create_channel(self, incident: Incident) -> Incident:
+        private = incident.private
+        for attempt in range(MAX_NAME_ATTEMPTS):
+            name = channel_name(self.config.channel.template, incident, attempt)
+            if incident.channel_name != name:
+                incident = await self._set(
+                    incident.id, "channel_planned", f"Creating #{name}", channel_name=name
+                )
+            try:
+                channel = await self.gateway.create_channel(name, private)
+            except SlackCallFailed as exc:
+                if exc.error != "name_taken":
+                    raise
+                adopted = await self._adopt(name, private)
+                if adopted is None:
+                    continue
+                channel = adopted
+            await self.store.bind_channel(str(channel["id"]), incident.id)
+            return await self._set(
+                incident.id,
+                "channel",
+                f"Channel <#{channel['id']}> created",
+                channel_created=True,
+                channel_id=str(channel["id"]),
+                channel_name=name,
+            )
+        raise InvalidInput(f"Could not find a free channel name after {MAX_NAME_ATTEMPTS} attempts.")
+
+    async def _adopt(self, name: str, private: bool) -> dict[str, object] | None:
+        """A taken name may be our own channel from before a crash: adopt it if no incident owns it."""
+        try:
+            found = await self.gateway.find_channel(name, private)
+        except SlackCallFailed:
+            return None
+        if not found or found.get("creator") != self.bot_user_id:
+            return None
+        if await self.store.find_by_channel(str(found["id"])) is not None:
+            return None
+        return found
+
+    async def resume_openings(self) -> list[str]:
+        """At start-up: finish every incident whose opening was interrupted."""
+        resumed = []
+        for incident in await self.store.list_active(limit=1000):
+            if not incident.opening.done:
+                log.info("incident.resume_opening", incident_id=incident.id)
+                try:
+                    await self.continue_opening(incident.id)
+                    resumed.append(incident.id)
+                except Exception:
+                    log.exception("incident.resume_failed", incident_id=incident.id)
+        return resumed
+
+    async def for_channel(self, channel_id: str) -> Incident:
+        incident = await self.store.find_by_channel(channel_id)
+        if incident is None:
+            raise InvalidInput(
+                "This channel is not an incident channel. Run it in an incident's channel, or "
+                f"`{self.config.command} status INC-0042` anywhere."
+            )
+        return incident
+
+    async def status(self, channel_id: str, incident_id: str | None) -> Incident:
+        if incident_id:
+            from bot.store.base import IncidentNotFound
+
+            try:
+                return await self.store.get(incident_id)
+            except IncidentNotFound:
+                raise InvalidInput(f"There is no incident {incident_id}.") from None
+        return await self.for_channel(channel_id)
+
+    async def list_open(self) -> Sequence[Incident]:
+        return await self.store.list_active()
+
+    async def close(self, channel_id: str, user_id: str, note: str) -> Incident:
+        incident = await self.for_channel(channel_id)
+        _, after = await self.store.mutate(
+            incident.id,
+            lambda i: close(i, note, self.clock()),
+            lambda b, a: [self._entry("closed", f"Closed by <@{user_id}>: {note}", user_id)],
+        )
+        await self.messages.refresh(after, topic=True)
+        assert after.channel_id is not None
+        await self.gateway.post(
+            after.channel_id, f"{after.id} closed by <@{user_id}>. Resolution: {blocks.escape(note)}"
+        )
+        return after
+
+    async def reopen(self, channel_id: str, user_id: str, reason: str) -> Incident:
+        incident = await self.for_channel(channel_id)
+        _, after = await self.store.mutate(
+            incident.id,
+            lambda i: reopen(i, self.clock()),
+            lambda b, a: [self._entry("reopened", f"Reopened by <@{user_id}>: {reason}", user_id)],
+        )
+        await self.messages.refresh(after, topic=True)
+        assert after.channel_id is not None
+        await self.gateway.post(
+            after.channel_id,
+            f"{after.id} reopened by <@{user_id}>: {blocks.escape(reason)}. The decision is withdrawn; both sides "
+            "confirm again.",
+        )
+        return after

@@ -1,0 +1,1 @@
+"""The Slack edge: identifiers, Block Kit, payload parsing and the Web API gateway."""

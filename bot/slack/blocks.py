@@ -1,0 +1,503 @@
+"""All Block Kit the bot sends, built with slack_sdk.models; nothing else in the code writes block dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.domain.decision import DecisionStatus, OwnershipDecision
+from bot.domain.incident import Incident
+from bot.domain.models import AssetKind, EvidenceItem, EvidenceStatus, Severity, Side, VerdictKind
+from bot.slack.ids import ActionId, BlockId, CallbackId, card_block, checklist_block, pack
+
+DETAIL_LIMIT = 600  # per checklist line: 11 items must fit a message; the full text goes to the thread
+STATUS_EMOJI = {
+    EvidenceStatus.UNKNOWN: ":grey_question:",
+    EvidenceStatus.OK: ":white_check_mark:",
+    EvidenceStatus.ANOMALOUS: ":red_circle:",
+    EvidenceStatus.NOT_APPLICABLE: ":heavy_minus_sign:",
+}
+SEVERITY_EMOJI = {
+    Severity.SEV1: ":rotating_light:",
+    Severity.SEV2: ":warning:",
+    Severity.SEV3: ":large_orange_diamond:",
+    Severity.SEV4: ":small_blue_diamond:",
+}
+
+
+def truncate(text: str, limit: int, marker: str = "…") -> str:
+    return text if len(text) <= limit else text[: limit - len(marker)].rstrip() + marker
+
+
+def escape(text: str) -> str:
+    """Escape what Slack's mrkdwn treats as control characters, so user text cannot ping or link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _ts(at: datetime | None) -> str:
+    if at is None:
+        return ""
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+
+
+def mentions(user_ids: Sequence[str]) -> str:
+    return " ".join(f"<@{u}>" for u in user_ids)
+
+
+def _plain(text: str, limit: int) -> PlainTextObject:
+    return PlainTextObject(text=truncate(text, limit), emoji=True)
+
+
+def _md(text: str, limit: int = 3000) -> MarkdownTextObject:
+    return MarkdownTextObject(text=truncate(text, limit))
+
+
+# --- The incident card -------------------------------------------------------------------------------------
+
+
+def proposal_lines(decision: OwnershipDecision, incident: Incident) -> str:
+    owner = decision.owner.label
+    if decision.primary and decision.owner.value == "joint":
+        owner += f" (primary: {decision.primary.label})"
+    lines = [f"*Proposed owner:* {owner}", f"_{decision.summary}_"]
+    if decision.failed_asset:
+        lines.append(f"*Failed asset:* `{escape(str(decision.failed_asset))}`")
+    for reason in decision.rationale[:6]:
+        lines.append(f"• {escape(reason.text)}")
+    if decision.missing:
+        labels = [incident.evidence[r].label for r in decision.missing if r in incident.evidence]
+        lines.append(f"*Still unknown:* {escape(', '.join(labels))}")
+    if decision.awaiting and decision.status is DecisionStatus.PROPOSED:
+        lines.append("*Awaiting confirmation from:* " + ", ".join(s.label for s in decision.awaiting))
+    return "\n".join(lines)
+
+
+def incident_card(
+    incident: Incident, sides: dict[Side, Sequence[str]], links: Sequence[tuple[str, str]] = ()
+) -> list[Block]:
+    """The pinned summary of an incident, updated in place as it changes."""
+    assets = ", ".join(f"`{escape(str(a))}`" for a in incident.assets) or "none named"
+    fields = [
+        _md(f"*Severity*\n{SEVERITY_EMOJI[incident.severity]} {incident.severity.label}"),
+        _md(f"*Status*\n{incident.state.value.capitalize()}"),
+        _md(f"*Commander*\n{'<@' + incident.commander + '>' if incident.commander else 'unassigned'}"),
+        _md(f"*Opened*\n{_ts(incident.created_at)} ({incident.origin})"),
+        _md(f"*MLOps*\n{truncate(mentions(sides.get(Side.MLOPS, [])) or 'none', 1900)}"),
+        _md(f"*DataOps*\n{truncate(mentions(sides.get(Side.DATAOPS, [])) or 'none', 1900)}"),
+        _md(f"*Affected assets*\n{truncate(assets, 1900)}"),
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(text=_plain(f"{incident.id}: {incident.title}", 150), block_id=card_block(incident.id)),
+        SectionBlock(fields=fields),
+    ]
+    if incident.description:
+        blocks.append(SectionBlock(text=_md(escape(incident.description), 3000)))
+    if incident.decision is not None:
+        blocks.append(SectionBlock(text=_md(decision_summary(incident, incident.decision))))
+    else:
+        blocks.append(SectionBlock(text=_md(proposal_lines(incident.proposal(), incident))))
+    if incident.resolution_note:
+        blocks.append(SectionBlock(text=_md(f"*Resolution:* {escape(incident.resolution_note)}")))
+    if links:
+        blocks.append(
+            ContextBlock(elements=[_md(" · ".join(f"<{url}|{escape(name)}>" for name, url in links[:8]))])
+        )
+    return blocks
+
+
+def card_text(incident: Incident) -> str:
+    return f"{incident.id} [{incident.severity.label}] {incident.title} ({incident.state.value})"
+
+
+def topic(incident: Incident) -> str:
+    owner = f" | owner: {incident.decision.owner.label}" if incident.decision else ""
+    return truncate(
+        f"{incident.severity.label} {incident.id}: {incident.title} | {incident.state.value}{owner}", 250
+    )
+
+
+# --- Checklists --------------------------------------------------------------------------------------------
+
+
+def item_line(item: EvidenceItem) -> tuple[str, bool]:
+    """The mrkdwn of one checklist item, and whether its detail had to be cut."""
+    detail = escape(item.detail)
+    cut = len(detail) > DETAIL_LIMIT
+    if cut:
+        detail = truncate(detail, DETAIL_LIMIT, "… _(full text in the thread)_")
+    text = f"{STATUS_EMOJI[item.status]} *{escape(item.label)}*: {item.status.label}"
+    if detail:
+        text += f"\n{detail}"
+    meta = []
+    if item.source is not None:
+        meta.append(item.source.describe())
+    if item.updated_at is not None:
+        meta.append(_ts(item.updated_at))
+    if item.link:
+        meta.append(f"<{item.link}|link>")
+    if meta:
+        text += "\n_" + " · ".join(meta) + "_"
+    return text, cut
+
+
+def checklist(
+    incident: Incident, side: Side, responders: Sequence[str], playbooks: Sequence[str] = ()
+) -> list[Block]:
+    """One side's evidence checklist with a button per item, its confirmation and its playbooks."""
+    items = incident.items_for(side)
+    verdict = incident.verdicts.get(side)
+    head = f"*{side.label} evidence* for {incident.id}"
+    if responders:
+        head += f" · {truncate(mentions(responders), 2500)}"
+    blocks: list[Block] = [
+        SectionBlock(text=_md(head), block_id=checklist_block(incident.id, side.value)),
+    ]
+    editable = incident.awaiting_decision
+    for item in items:
+        text, _ = item_line(item)
+        accessory = (
+            ButtonElement(
+                text=_plain("Set", 75),
+                action_id=ActionId.SET_EVIDENCE,
+                value=pack(incident.id, item.ref),
+            )
+            if editable
+            else None
+        )
+        blocks.append(SectionBlock(text=_md(text), accessory=accessory))
+    status = f"*{side.label} verdict:* " + (
+        f"{verdict.kind.label} (by <@{verdict.user_id}>)" if verdict else "not confirmed yet"
+    )
+    blocks.append(ContextBlock(elements=[_md(status)]))
+    if editable:
+        buttons = [
+            ButtonElement(
+                text=_plain(f"Confirm for {side.label}", 75),
+                action_id=ActionId.CONFIRM_SIDE,
+                value=pack(incident.id, side.value),
+                style="primary",
+            )
+        ]
+        buttons += [
+            ButtonElement(
+                text=_plain(f"Run {name}", 75),
+                action_id=f"{ActionId.RUN_PLAYBOOK}.{n}",
+                value=pack(incident.id, name),
+            )
+            for n, name in enumerate(playbooks[:4])
+        ]
+        blocks.append(ActionsBlock(elements=buttons))
+    return blocks
+
+
+def checklist_text(incident: Incident, side: Side) -> str:
+    unknown = sum(1 for i in incident.items_for(side) if i.status is EvidenceStatus.UNKNOWN)
+    return f"{side.label} evidence for {incident.id}: {unknown} item(s) still unknown"
+
+
+# --- Modals ------------------------------------------------------------------------------------------------
+
+SEVERITY_OPTIONS = [Option(text=_plain(s.label, 75), value=s.value) for s in Severity]
+
+
+def open_incident_modal(title: str = "", channel_id: str | None = None) -> View:
+    return View(
+        type="modal",
+        callback_id=CallbackId.OPEN_INCIDENT,
+        title=_plain("Open an incident", 24),
+        submit=_plain("Open", 24),
+        close=_plain("Cancel", 24),
+        private_metadata=channel_id or "",
+        blocks=[
+            InputBlock(
+                block_id=BlockId.TITLE,
+                label=_plain("Title", 2000),
+                element=PlainTextInputElement(
+                    action_id=BlockId.TITLE.input_action, initial_value=title or None, max_length=150
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.SEVERITY,
+                label=_plain("Severity", 2000),
+                element=StaticSelectElement(
+                    action_id=BlockId.SEVERITY.input_action,
+                    options=SEVERITY_OPTIONS,
+                    initial_option=SEVERITY_OPTIONS[2],
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.MODEL,
+                label=_plain("Affected model or endpoint", 2000),
+                optional=True,
+                element=PlainTextInputElement(action_id=BlockId.MODEL.input_action, max_length=200),
+            ),
+            InputBlock(
+                block_id=BlockId.TABLE,
+                label=_plain("Affected table", 2000),
+                optional=True,
+                element=PlainTextInputElement(action_id=BlockId.TABLE.input_action, max_length=200),
+            ),
+            InputBlock(
+                block_id=BlockId.JOB,
+                label=_plain("Affected job", 2000),
+                optional=True,
+                element=PlainTextInputElement(action_id=BlockId.JOB.input_action, max_length=200),
+            ),
+            InputBlock(
+                block_id=BlockId.DESCRIPTION,
+                label=_plain("Description", 2000),
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=BlockId.DESCRIPTION.input_action, multiline=True, max_length=2900
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.VISIBILITY,
+                label=_plain("Channel", 2000),
+                element=RadioButtonsElement(
+                    action_id=BlockId.VISIBILITY.input_action,
+                    options=[
+                        Option(text=_plain("Public", 75), value="public"),
+                        Option(text=_plain("Private", 75), value="private"),
+                    ],
+                    initial_option=Option(text=_plain("Public", 75), value="public"),
+                ),
+            ),
+        ],
+    )
+
+
+STATUS_OPTIONS = [Option(text=_plain(s.label, 75), value=s.value) for s in EvidenceStatus]
+
+
+def evidence_modal(incident: Incident, item: EvidenceItem) -> View:
+    current = next(o for o in STATUS_OPTIONS if o.value == item.status.value)
+    return View(
+        type="modal",
+        callback_id=CallbackId.SET_EVIDENCE,
+        title=_plain(f"{item.side.label} evidence", 24),
+        submit=_plain("Save", 24),
+        close=_plain("Cancel", 24),
+        private_metadata=pack(incident.id, item.ref),
+        blocks=[
+            SectionBlock(text=_md(f"*{escape(item.label)}* for {incident.id}: {escape(incident.title)}")),
+            InputBlock(
+                block_id=BlockId.STATUS,
+                label=_plain("Status", 2000),
+                element=StaticSelectElement(
+                    action_id=BlockId.STATUS.input_action, options=STATUS_OPTIONS, initial_option=current
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.DETAIL,
+                label=_plain("What you found", 2000),
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=BlockId.DETAIL.input_action,
+                    multiline=True,
+                    max_length=2900,
+                    initial_value=item.detail[:2900] or None,
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.LINK,
+                label=_plain("Link (dashboard, query, run)", 2000),
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=BlockId.LINK.input_action, initial_value=item.link or None, max_length=2900
+                ),
+            ),
+        ],
+    )
+
+
+VERDICT_OPTIONS = [Option(text=_plain(k.label, 75), value=k.value) for k in VerdictKind]
+ASSET_OPTIONS = [Option(text=_plain(k.value.capitalize(), 75), value=k.value) for k in AssetKind]
+
+
+def verdict_modal(incident: Incident, side: Side) -> View:
+    proposal = incident.proposal()
+    asset = proposal.failed_asset
+    asset_kind = next((o for o in ASSET_OPTIONS if asset and o.value == asset.kind.value), None)
+    return View(
+        type="modal",
+        callback_id=CallbackId.VERDICT,
+        title=_plain(f"Confirm for {side.label}", 24),
+        submit=_plain("Confirm", 24),
+        close=_plain("Cancel", 24),
+        private_metadata=pack(incident.id, side.value),
+        blocks=[
+            SectionBlock(text=_md(proposal_lines(proposal, incident))),
+            DividerBlock(),
+            InputBlock(
+                block_id=BlockId.VERDICT,
+                label=_plain(f"{side.label} verdict", 2000),
+                element=RadioButtonsElement(action_id=BlockId.VERDICT.input_action, options=VERDICT_OPTIONS),
+            ),
+            InputBlock(
+                block_id=BlockId.ASSET_KIND,
+                label=_plain("Failed asset: kind (if your asset failed)", 2000),
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=BlockId.ASSET_KIND.input_action,
+                    options=ASSET_OPTIONS,
+                    initial_option=asset_kind,
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.ASSET_NAME,
+                label=_plain("Failed asset: name (if your asset failed)", 2000),
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=BlockId.ASSET_NAME.input_action,
+                    initial_value=asset.name if asset else None,
+                    max_length=200,
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.PREVENTION_OWNER,
+                label=_plain("Who owns the prevention work (if your asset failed)", 2000),
+                optional=True,
+                element=UserSelectElement(action_id=BlockId.PREVENTION_OWNER.input_action),
+            ),
+            InputBlock(
+                block_id=BlockId.NOTE,
+                label=_plain("Note", 2000),
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=BlockId.NOTE.input_action, multiline=True, max_length=2000
+                ),
+            ),
+        ],
+    )
+
+
+# --- Decisions and disputes --------------------------------------------------------------------------------
+
+
+def decision_summary(incident: Incident, decision: OwnershipDecision) -> str:
+    owner = decision.owner.label + (
+        f" (primary: {decision.primary.label})"
+        if decision.owner.value == "joint" and decision.primary
+        else ""
+    )
+    lines = [f"*Ownership decision: {owner}*"]
+    if decision.failed_asset:
+        lines.append(f"*Failed asset:* `{escape(str(decision.failed_asset))}`")
+    if decision.prevention_owner:
+        lines.append(f"*Prevention work:* <@{decision.prevention_owner}>")
+    return "\n".join(lines)
+
+
+def decision_message(incident: Incident, decision: OwnershipDecision) -> list[Block]:
+    confirmed = ", ".join(f"{side.label}: <@{user}>" for side, user in decision.confirmed_by.items())
+    took = ""
+    if incident.decided_at is not None:
+        minutes = int((incident.decided_at - incident.created_at).total_seconds() // 60)
+        took = f" · {minutes // 60} h {minutes % 60} min from opening to decision"
+    reasons = (
+        "\n".join(f"• {escape(r.text)}" for r in decision.rationale[:10]) or "• (no evidence item drove it)"
+    )
+    return [
+        HeaderBlock(text=_plain(f"Ownership decided: {decision.owner.label}", 150)),
+        SectionBlock(text=_md(decision_summary(incident, decision) + f"\n_{decision.summary}_")),
+        SectionBlock(text=_md(f"*Why*\n{reasons}")),
+        ContextBlock(elements=[_md(f"Confirmed by {confirmed}{took}")]),
+    ]
+
+
+def decision_text(incident: Incident, decision: OwnershipDecision) -> str:
+    asset = f", failed asset {decision.failed_asset}" if decision.failed_asset else ""
+    return f"{incident.id}: ownership decided: {decision.owner.label}{asset}"
+
+
+def dispute_message(
+    incident: Incident, decision: OwnershipDecision, sides: dict[Side, Sequence[str]]
+) -> list[Block]:
+    conflicts = "\n".join(f"• {escape(d.text)}" for d in decision.disputes)
+    evidence_refs = {ref for d in decision.disputes for ref in d.evidence}
+    evidence = "\n".join(
+        item_line(incident.evidence[ref])[0] for ref in sorted(evidence_refs) if ref in incident.evidence
+    )
+    everyone = mentions([u for side in Side for u in sides.get(side, [])])
+    blocks: list[Block] = [
+        HeaderBlock(text=_plain("Verdicts disagree: joint triage needed", 150)),
+        SectionBlock(text=_md(f"*Conflict*\n{conflicts}")),
+    ]
+    if evidence:
+        blocks.append(SectionBlock(text=_md(f"*Conflicting evidence*\n{truncate(evidence, 2900)}")))
+    blocks.append(
+        SectionBlock(
+            text=_md(
+                truncate(
+                    f"Both confirmations were cleared. {everyone} please triage together, then confirm again.",
+                    3000,
+                )
+            )
+        )
+    )
+    return blocks
+
+
+def dispute_text(incident: Incident) -> str:
+    return f"{incident.id}: the sides' verdicts disagree; joint triage needed"
+
+
+# --- Lists and help ----------------------------------------------------------------------------------------
+
+
+def incident_list(incidents: Sequence[Incident]) -> list[Block]:
+    if not incidents:
+        return [SectionBlock(text=_md("No open incidents. :tada:"))]
+    blocks: list[Block] = [HeaderBlock(text=_plain(f"Open incidents ({len(incidents)})", 150))]
+    for incident in incidents[:45]:
+        where = f"<#{incident.channel_id}>" if incident.channel_id else "(channel pending)"
+        blocks.append(
+            SectionBlock(
+                text=_md(
+                    f"{SEVERITY_EMOJI[incident.severity]} *{incident.id}* {escape(incident.title)} · "
+                    f"{incident.state.value} · {where}"
+                )
+            )
+        )
+    if len(incidents) > 45:
+        blocks.append(ContextBlock(elements=[_md(f"and {len(incidents) - 45} more")]))
+    return blocks
+
+
+def help_text(command: str) -> str:
+    return "\n".join(
+        [
+            f"*{command}* — evidence-based incident handoff between MLOps and DataOps",
+            f"`{command} open [title] [sev1..sev4]` open an incident (no title: a form)",
+            f"`{command} status` the incident of this channel",
+            f"`{command} list` open incidents",
+            f"`{command} run <playbook>` run a playbook for this channel's incident",
+            f"`{command} close <resolution note>` close a decided incident",
+            f"`{command} reopen <why>` withdraw a decision made in error",
+            f"`{command} help` this message",
+        ]
+    )
+
+
+def notice(text: str) -> list[Block]:
+    return [SectionBlock(text=_md(text))]

@@ -1,0 +1,175 @@
+"""AlertInbox: the durable queue of accepted alerts, a Redis Stream read through a consumer group."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from bot.domain.alerts import Alert
+from bot.store import keys
+
+log = structlog.get_logger("handoff.alerts.inbox")
+
+FIELD = "alert"  # the entry field holding the alert as pydantic JSON
+Entry = tuple[str, Alert]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _field(fields: dict[Any, Any], name: str) -> bytes | str | None:
+    value = fields.get(name, fields.get(name.encode()))
+    return value if isinstance(value, bytes | str) else None
+
+
+class AlertInbox:
+    """Accepted alerts, each kept until a consumer acks it; entries a dead consumer held are reclaimed.
+
+    Delivery is at least once: a consumer that crashes between `consume` and `ack` leaves its entries
+    pending, and `reclaim` (at start-up, or by another replica) hands them out again. An entry that cannot
+    be read, or that was delivered more than `max_deliveries` times, moves to the dead-letter stream.
+    The stream is trimmed approximately to `maxlen` entries; size it well above the largest backlog.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        stream: str = keys.ALERT_STREAM,
+        group: str = keys.ALERT_GROUP,
+        dead_letter: str = keys.ALERT_DEAD_LETTER,
+        maxlen: int = 100_000,
+        max_deliveries: int = 5,
+    ) -> None:
+        self._redis = redis
+        self.stream = stream
+        self.group = group
+        self.dead_letter = dead_letter
+        self.maxlen = maxlen
+        self.max_deliveries = max_deliveries
+        self._group_ready = False
+
+    async def ensure_group(self) -> None:
+        """Create the stream and its consumer group if missing; from id 0, so earlier entries are read too."""
+        try:
+            await self._redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    async def put(self, alerts: Sequence[Alert]) -> list[str]:
+        """Append the alerts in one MULTI/EXEC (all or none); their entry ids, in order."""
+        if not alerts:
+            return []
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for alert in alerts:
+                pipe.xadd(self.stream, {FIELD: alert.model_dump_json()}, maxlen=self.maxlen, approximate=True)
+            ids = await pipe.execute()
+        return [_text(i) for i in ids]
+
+    async def consume(self, consumer_name: str, block_ms: int | None = None, count: int = 100) -> list[Entry]:
+        """Up to `count` entries never delivered before, waiting up to `block_ms` (None: not at all).
+
+        Each stays pending for `consumer_name` until acked.
+        """
+        reply = await self._with_group(
+            lambda: self._redis.xreadgroup(
+                self.group, consumer_name, {self.stream: ">"}, count=count, block=block_ms
+            )
+        )
+        messages: list[Any] = []
+        for _stream, entries in reply or []:
+            messages.extend(entries)
+        return await self._decode(messages)
+
+    async def ack(self, entry_ids: Sequence[str]) -> int:
+        """Mark entries processed; how many were pending."""
+        if not entry_ids:
+            return 0
+        return int(await self._redis.xack(self.stream, self.group, *entry_ids))
+
+    async def reclaim(self, consumer_name: str, min_idle_ms: int, count: int = 100) -> list[Entry]:
+        """Take over entries pending longer than `min_idle_ms` for any consumer (XAUTOCLAIM), up to `count`.
+
+        Entries delivered more than `max_deliveries` times are dead-lettered instead of returned.
+        """
+        claimed: list[Any] = []
+        start: Any = "0-0"
+        while len(claimed) < count:
+            reply = await self._with_group(
+                lambda: self._redis.xautoclaim(
+                    self.stream,
+                    self.group,
+                    consumer_name,
+                    min_idle_time=min_idle_ms,
+                    start_id=start,
+                    count=count - len(claimed),
+                )
+            )
+            start, entries = reply[0], reply[1]
+            claimed.extend(e for e in entries if e and e[1] is not None)
+            if _text(start) == "0-0":
+                break
+        if not claimed:
+            return []
+        exhausted = await self._over_delivered([_text(e[0]) for e in claimed])
+        for entry_id, fields in claimed:
+            if _text(entry_id) in exhausted:
+                await self._bury(_text(entry_id), _field(fields, FIELD), "too_many_deliveries")
+        return await self._decode([e for e in claimed if _text(e[0]) not in exhausted])
+
+    async def _with_group(self, command: Any) -> Any:
+        # A stream deleted under us (or never created) loses its group: recreate it once and retry.
+        if not self._group_ready:
+            await self.ensure_group()
+        try:
+            return await command()
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self.ensure_group()
+            return await command()
+
+    async def _over_delivered(self, entry_ids: list[str]) -> set[str]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry_id in entry_ids:
+                pipe.xpending_range(self.stream, self.group, min=entry_id, max=entry_id, count=1)
+            replies = await pipe.execute()
+        return {
+            _text(p["message_id"])
+            for reply in replies
+            for p in reply
+            if int(p["times_delivered"]) > self.max_deliveries
+        }
+
+    async def _decode(self, messages: list[Any]) -> list[Entry]:
+        out: list[Entry] = []
+        for raw_id, fields in messages:
+            entry_id, raw = _text(raw_id), _field(fields or {}, FIELD)
+            try:
+                if raw is None:
+                    raise ValueError("no alert field")
+                out.append((entry_id, Alert.model_validate_json(raw)))
+            except (ValidationError, ValueError):
+                await self._bury(entry_id, raw, "unreadable")
+        return out
+
+    async def _bury(self, entry_id: str, raw: bytes | str | None, reason: str) -> None:
+        """Move an entry to the dead-letter stream and ack it, in one transaction."""
+        log.error("alert_dead_lettered", entry_id=entry_id, reason=reason, stream=self.stream)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(
+                self.dead_letter,
+                {"entry_id": entry_id, "reason": reason, FIELD: raw or ""},
+                maxlen=self.maxlen,
+                approximate=True,
+            )
+            pipe.xack(self.stream, self.group, entry_id)
+            await pipe.execute()

@@ -1,0 +1,83 @@
+"""The one place where errors become what a person sees: an ephemeral message in plain words."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.errors import DomainError
+from bot.services.deps import Services
+from bot.slack.gateway import SlackCallFailed
+from bot.store.base import Conflict, IncidentNotFound
+
+log = structlog.get_logger(__name__)
+
+
+def user_message(exc: BaseException) -> str | None:
+    """What to tell the person, or None for an unexpected error (logged with its trace)."""
+    if isinstance(exc, DomainError | SlackCallFailed | IncidentNotFound):
+        return f":warning: {exc}"
+    if isinstance(exc, Conflict):
+        return ":warning: The incident was changing under heavy load; please try again."
+    return None
+
+
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    channel = (
+        body.get("channel_id")
+        or (body.get("channel") or {}).get("id")
+        or (body.get("container") or {}).get("channel_id")
+    )
+    return channel, user
+
+
+async def tell(client: AsyncWebClient, body: dict[str, Any], text: str, respond: Any = None) -> None:
+    """Show `text` to the person who acted: via response_url when there is one, else an ephemeral message."""
+    try:
+        if respond is not None and (body.get("response_url") or body.get("response_urls")):
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+            return
+        channel, user = _where(body)
+        if channel and user:
+            await client.chat_postEphemeral(channel=channel, user=user, text=text)
+        elif user:
+            await client.chat_postMessage(channel=user, text=text)
+    except Exception:
+        log.exception("errors.tell_failed")
+
+
+def reporting(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """Wrap a lazy listener: a domain error becomes an ephemeral message, anything else is logged."""
+
+    @functools.wraps(fn)
+    async def wrapper(
+        body: dict[str, Any], client: AsyncWebClient, respond: Any = None, **kwargs: Any
+    ) -> None:
+        try:
+            await fn(body=body, client=client, respond=respond, **kwargs)
+        except Exception as exc:
+            message = user_message(exc)
+            if message is None:
+                log.exception("listener.failed", listener=fn.__name__)
+                message = ":x: Something went wrong on our side; it was logged. Please try again."
+            else:
+                log.info("listener.refused", listener=fn.__name__, reason=str(exc))
+            await tell(client, body, message, respond)
+
+    return wrapper
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient, logger: Any) -> None:
+        message = user_message(error)
+        if message is None:
+            log.exception("listener.failed", exc_info=error)
+            message = ":x: Something went wrong on our side; it was logged. Please try again."
+        await tell(client, body, message)

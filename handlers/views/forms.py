@@ -1,0 +1,117 @@
+"""Modal submissions: validate in the ack (errors shown next to the fields), act after it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.errors import NotAllowed
+from bot.domain.models import Side
+from bot.services.deps import Services
+from bot.services.incidents import OpenRequest
+from bot.slack.ids import BlockId, CallbackId, unpack
+from bot.slack.parse import (
+    FormErrors,
+    parse_evidence_submission,
+    parse_open_submission,
+    parse_verdict_submission,
+)
+from handlers.errors import reporting, tell
+
+
+def _values(view: dict[str, Any]) -> dict[str, Any]:
+    return dict(view.get("state", {}).get("values", {}))
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    async def ack_open(ack: AsyncAck, view: dict[str, Any]) -> None:
+        try:
+            parse_open_submission(_values(view))
+        except FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        await ack()
+
+    @reporting
+    async def open_incident(
+        body: dict[str, Any], client: AsyncWebClient, view: dict[str, Any], **_: Any
+    ) -> None:
+        form = parse_open_submission(_values(view))
+        user = body["user"]["id"]
+        incident, created = await services.incidents.open_incident(
+            OpenRequest(
+                title=form.title,
+                severity=form.severity,
+                origin="modal",
+                opened_by=user,
+                assets=form.assets,
+                description=form.description,
+                private=form.private,
+                # A double-clicked submit delivers the same view twice: one incident per view.
+                idempotency_key=f"view:{view['id']}",
+            )
+        )
+        origin_channel = view.get("private_metadata") or user
+        verb = "Opened" if created else "Already open:"
+        await client.chat_postEphemeral(
+            channel=origin_channel, user=user, text=f"{verb} {incident.id} in <#{incident.channel_id}>"
+        ) if origin_channel != user else await client.chat_postMessage(
+            channel=user, text=f"{verb} {incident.id} in <#{incident.channel_id}>"
+        )
+
+    async def ack_evidence(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
+        try:
+            parse_evidence_submission(_values(view))
+            incident_id, ref = unpack(view["private_metadata"], 2)
+            await services.evidence.require_side(body["user"]["id"], Side(ref.split(".", 1)[0]))
+        except FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        except NotAllowed as exc:
+            await ack(response_action="errors", errors={BlockId.STATUS.value: str(exc)[:150]})
+            return
+        await ack()
+
+    @reporting
+    async def save_evidence(
+        body: dict[str, Any], client: AsyncWebClient, view: dict[str, Any], **_: Any
+    ) -> None:
+        incident_id, ref = unpack(view["private_metadata"], 2)
+        form = parse_evidence_submission(_values(view))
+        await services.evidence.set_by_person(incident_id, ref, body["user"]["id"], form)
+
+    async def ack_verdict(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
+        incident_id, side_value = unpack(view["private_metadata"], 2)
+        side = Side(side_value)
+        try:
+            parse_verdict_submission(_values(view), side)
+            await services.evidence.require_side(body["user"]["id"], side)
+        except FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        except NotAllowed as exc:
+            await ack(response_action="errors", errors={BlockId.VERDICT.value: str(exc)[:150]})
+            return
+        await ack()
+
+    @reporting
+    async def save_verdict(
+        body: dict[str, Any], client: AsyncWebClient, view: dict[str, Any], **_: Any
+    ) -> None:
+        incident_id, side_value = unpack(view["private_metadata"], 2)
+        side = Side(side_value)
+        form = parse_verdict_submission(_values(view), side)
+        decision = await services.evidence.confirm(incident_id, side, body["user"]["id"], form)
+        if decision.awaiting and decision.status.value == "proposed":
+            waiting = ", ".join(s.label for s in decision.awaiting)
+            await tell(
+                client,
+                {"user": body["user"]},
+                f"Thanks, {side.label}'s verdict is recorded. Waiting for: {waiting}.",
+            )
+
+    app.view(CallbackId.OPEN_INCIDENT.value)(ack=ack_open, lazy=[open_incident])
+    app.view(CallbackId.SET_EVIDENCE.value)(ack=ack_evidence, lazy=[save_evidence])
+    app.view(CallbackId.VERDICT.value)(ack=ack_verdict, lazy=[save_verdict])
