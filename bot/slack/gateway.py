@@ -75,10 +75,10 @@ class SlackGateway:
             raise SlackCallFailed(method, error) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
-    async def _form(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        """Methods that do not take JSON bodies get form-encoded arguments."""
+    async def _get(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        """Read methods that Slack serves over GET take query arguments."""
         try:
-            response = await self.client.api_call(method, params=kwargs)
+            response = await self.client.api_call(method, http_verb="GET", params=kwargs)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown_error"))
             log.warning("slack.call_failed", method=method, error=error)
@@ -97,7 +97,7 @@ class SlackGateway:
         cursor = ""
         types = "private_channel" if private else "public_channel"
         while True:
-            data = await self._form(
+            data = await self._get(
                 "conversations.list", types=types, limit=200, cursor=cursor, exclude_archived=True
             )
             for channel in data.get("channels", []):
@@ -132,7 +132,7 @@ class SlackGateway:
         return failed
 
     async def usergroup_members(self, usergroup: str) -> list[str]:
-        data = await self._form("usergroups.users.list", usergroup=usergroup)
+        data = await self._get("usergroups.users.list", usergroup=usergroup)
         return [str(u) for u in data.get("users", [])]
 
     async def set_topic(self, channel: str, topic: str) -> None:
@@ -169,7 +169,7 @@ class SlackGateway:
         await self._call("views.open", trigger_id=trigger_id, view=view.to_dict())
 
     async def history(self, channel: str, limit: int = 100) -> list[dict[str, Any]]:
-        data = await self._form("conversations.history", channel=channel, limit=limit)
+        data = await self._get("conversations.history", channel=channel, limit=limit)
         return [dict(m) for m in data.get("messages", [])]
 
     async def add_bookmark(self, channel: str, title: str, link: str) -> None:
