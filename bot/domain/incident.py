@@ -20,6 +20,7 @@ from bot.domain.models import (
     Severity,
     Side,
     Verdict,
+    VerdictKind,
 )
 from bot.domain.state import ACTIVE_STATES, IncidentEvent, next_state
 
@@ -89,6 +90,7 @@ class Incident(BaseModel):
     resolution_note: str | None = None
     alert_keys: list[str] = Field(default_factory=list)
     alerts_firing: list[str] = Field(default_factory=list)
+    alert_notes: list[str] = Field(default_factory=list)  # alert news not yet announced in the channel
     reminders: ReminderState = Field(default_factory=ReminderState)
     version: int = 0
 
@@ -112,7 +114,8 @@ class Incident(BaseModel):
         owed: dict[Side, list[str]] = {}
         for side in Side:
             lines = [i.label for i in self.items_for(side) if i.status is EvidenceStatus.UNKNOWN]
-            if side not in self.verdicts:
+            # "Need more evidence" is not a confirmation: the side still owes one (as decision.awaiting says).
+            if side not in self.verdicts or self.verdicts[side].kind is VerdictKind.NEED_MORE:
                 lines.append("confirmation")
             if lines:
                 owed[side] = lines
@@ -122,6 +125,13 @@ class Incident(BaseModel):
 def apply_event(incident: Incident, event: IncidentEvent, now: datetime) -> Incident:
     """Move the incident through the state machine, or raise IllegalTransition."""
     state = next_state(incident.state, event)
+    # The table knows states only; these two moves also need what DOMAIN.md says they rest on.
+    if event is IncidentEvent.DECIDE and (
+        incident.decision is None or incident.decision.status is not DecisionStatus.AGREED
+    ):
+        raise IllegalTransition("An incident is decided only by both sides confirming agreeing verdicts.")
+    if event is IncidentEvent.CLOSE and (incident.decision is None or not incident.resolution_note):
+        raise IllegalTransition("An incident is closed only after a decision and a resolution note.")
     return incident.model_copy(update={"state": state, "updated_at": now})
 
 
@@ -174,14 +184,17 @@ def confirm_side(incident: Incident, verdict: Verdict, now: datetime) -> tuple[I
     """
     if not incident.awaiting_decision:
         raise IllegalTransition(
-            f"The incident is already {incident.state.value}; verdicts can be revised only before the decision."
+            f"The incident is already {incident.state.value}; "
+            "verdicts can be revised only before the decision."
         )
+    if verdict.kind is VerdictKind.OWNS and (verdict.asset is None or not verdict.prevention_owner):
+        raise InvalidInput('"Our asset failed" needs the failed asset and who owns the prevention work.')
     verdicts = {**incident.verdicts, verdict.side: verdict}
     current = touch(incident, now).model_copy(update={"verdicts": verdicts})
     decision = current.proposal()
     if decision.status is DecisionStatus.AGREED:
-        current = apply_event(current, IncidentEvent.DECIDE, now).model_copy(
-            update={"decision": decision, "decided_at": now}
+        current = apply_event(
+            current.model_copy(update={"decision": decision, "decided_at": now}), IncidentEvent.DECIDE, now
         )
     elif decision.status is DecisionStatus.DISPUTED:
         current = current.model_copy(update={"verdicts": {}})
@@ -192,7 +205,13 @@ def reopen(incident: Incident, now: datetime) -> Incident:
     """Withdraw a decision made in error: verdicts and decision are cleared, evidence is kept."""
     moved = apply_event(touch(incident, now), IncidentEvent.REOPEN, now)
     return moved.model_copy(
-        update={"decision": None, "decided_at": None, "decision_ts": None, "verdicts": {}, "resolution_note": None}
+        update={
+            "decision": None,
+            "decided_at": None,
+            "decision_ts": None,
+            "verdicts": {},
+            "resolution_note": None,
+        }
     )
 
 
@@ -203,8 +222,7 @@ def close(incident: Incident, note: str, now: datetime) -> Incident:
     current = incident
     if current.state is IncidentState.DECIDED:
         current = apply_event(current, IncidentEvent.RESOLVE, now)
-    current = apply_event(current, IncidentEvent.CLOSE, now)
-    return current.model_copy(update={"resolution_note": note.strip()})
+    return apply_event(current.model_copy(update={"resolution_note": note.strip()}), IncidentEvent.CLOSE, now)
 
 
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
@@ -227,6 +245,7 @@ def channel_name(template: str, incident: Incident, attempt: int = 0) -> str:
         "severity": incident.severity.value,
     }
     name = template.format(**values).lower()
-    name = re.sub(r"[^a-z0-9_-]+", "-", name).strip("-_")
+    # Slack refuses an empty name; a template of fields that clean away to nothing must still give one.
+    name = re.sub(r"[^a-z0-9_-]+", "-", name).strip("-_") or "incident"
     suffix = f"-{attempt + 1}" if attempt else ""
     return name[: 80 - len(suffix)].rstrip("-_") + suffix

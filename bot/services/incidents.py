@@ -71,6 +71,13 @@ class IncidentService:
 
     async def open_incident(self, request: OpenRequest) -> tuple[Incident, bool]:
         """Record the incident (once per idempotency key), then open its channel; returns (incident, created)."""
+        incident, created = await self.open_record(request)
+        if not created:
+            return incident, False
+        return await self.continue_opening(incident.id), True
+
+    async def open_record(self, request: OpenRequest) -> tuple[Incident, bool]:
+        """Only record the incident; the channel is opened by continue_opening (now, or resumed later)."""
         now = self.clock()
         incident = Incident(
             id=await self.store.next_id(now),
@@ -101,10 +108,9 @@ class IncidentService:
             ],
             request.idempotency_key,
         )
-        if not created:
-            return stored, False
-        log.info("incident.created", incident_id=stored.id, origin=request.origin)
-        return await self.continue_opening(stored.id), True
+        if created:
+            log.info("incident.created", incident_id=stored.id, origin=request.origin)
+        return stored, created
 
     async def continue_opening(self, incident_id: str) -> Incident:
         """Run the opening steps not yet done; safe to call again after a crash or from another replica."""

@@ -1,0 +1,253 @@
+"""From persisted alerts to incidents: dedup into the open incident, group by asset, note resolutions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Sequence
+from datetime import timedelta
+
+import structlog
+from redis.asyncio import Redis
+
+from bot.domain.alerts import Alert, AlertStatus
+from bot.domain.incident import Incident
+from bot.domain.models import TimelineEntry
+from bot.services.clock import Clock
+from bot.services.incidents import IncidentService, OpenRequest
+from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.store import keys
+from bot.store.alert_inbox import AlertInbox
+from bot.store.base import IncidentNotFound, IncidentStore
+
+log = structlog.get_logger(__name__)
+
+ANNOUNCE_AFTER = 3.0  # seconds: alerts arriving within this burst are announced in one channel message
+
+
+def _group_lock_key(alert: Alert) -> str:
+    # Alerts on the same asset must not race each other into two incidents: lock on the asset when there is one.
+    if alert.assets:
+        first = sorted(str(a) for a in alert.assets)[0]
+        return keys.lock(f"alert-group:{first}")
+    return keys.lock(f"alert-key:{alert.dedup_key}")
+
+
+class AlertService:
+    """Consumes the alert inbox; each alert lands on exactly one incident, never a second one for its key."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        inbox: AlertInbox,
+        store: IncidentStore,
+        incidents: IncidentService,
+        gateway: SlackGateway,
+        clock: Clock,
+        group_window: timedelta,
+        announce_after: float = ANNOUNCE_AFTER,
+        concurrency: int = 32,
+    ) -> None:
+        self.redis = redis
+        self.inbox = inbox
+        self.store = store
+        self.incidents = incidents
+        self.gateway = gateway
+        self.clock = clock
+        self.group_window = group_window
+        self.announce_after = announce_after
+        self.consumer = f"{socket.gethostname()}-{os.getpid()}"
+        self._slots = asyncio.Semaphore(concurrency)
+        self._background: set[asyncio.Task[None]] = set()
+
+    # --- The consumer loop -------------------------------------------------------------------------------
+
+    async def run(self, reclaim_idle_ms: int = 30_000) -> None:
+        """Process alerts until cancelled; first take over entries a crashed consumer left unacknowledged."""
+        await self.inbox.ensure_group()
+        while True:
+            try:
+                entries = await self.inbox.reclaim(self.consumer, reclaim_idle_ms)
+                entries += await self.inbox.consume(self.consumer, block_ms=1000, count=200)
+                if entries:
+                    await asyncio.gather(*(self._process_entry(entry_id, alert) for entry_id, alert in entries))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("alerts.consumer_failed")
+                await asyncio.sleep(1)
+
+    async def _process_entry(self, entry_id: str, alert: Alert) -> None:
+        async with self._slots:
+            try:
+                await self.handle(alert)
+            except Exception:
+                # Not acked: the entry stays pending and is reclaimed later (dead-lettered after max deliveries).
+                log.exception("alerts.process_failed", dedup_key=alert.dedup_key)
+                return
+            await self.inbox.ack([entry_id])
+
+    async def drain(self) -> int:
+        """Process everything waiting now (tests, the demo, start-up); returns how many were processed."""
+        await self.inbox.ensure_group()
+        done = 0
+        while True:
+            entries = await self.inbox.reclaim(self.consumer, 0) + await self.inbox.consume(self.consumer, None, 500)
+            if not entries:
+                break
+            await asyncio.gather(*(self._process_entry(entry_id, alert) for entry_id, alert in entries))
+            done += len(entries)
+        await self.settle()
+        return done
+
+    async def settle(self) -> None:
+        """Wait for the background openings and announcements started so far."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    def _spawn(self, coro: object) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- One alert ---------------------------------------------------------------------------------------
+
+    async def _active(self, incident_id: str | None) -> Incident | None:
+        if not incident_id:
+            return None
+        with contextlib.suppress(IncidentNotFound):
+            incident = await self.store.get(incident_id)
+            return incident if incident.active else None
+        return None
+
+    async def _lookup(self, alert: Alert) -> Incident | None:
+        by_key = await self.redis.get(keys.alert_key(alert.dedup_key))
+        incident = await self._active(by_key.decode() if isinstance(by_key, bytes) else by_key)
+        if incident is not None:
+            return incident
+        for asset in alert.assets:
+            by_asset = await self.redis.get(keys.asset_incident(str(asset)))
+            incident = await self._active(by_asset.decode() if isinstance(by_asset, bytes) else by_asset)
+            if incident is not None:
+                return incident
+        return None
+
+    async def handle(self, alert: Alert) -> str | None:
+        """Attach the alert to its incident, or open one; returns the incident id (None: nothing to do)."""
+        async with self.redis.lock(_group_lock_key(alert), timeout=30, blocking_timeout=120):
+            incident = await self._lookup(alert)
+            if incident is None:
+                if alert.status is AlertStatus.RESOLVED:
+                    log.info("alerts.resolved_without_incident", dedup_key=alert.dedup_key)
+                    return None
+                incident = await self._open(alert)
+            else:
+                incident = await self._attach(incident, alert)
+            await self._bind(incident.id, alert)
+        if not incident.opening.done:
+            self._spawn(self._finish_opening(incident.id))
+        else:
+            self._spawn(self._announce(incident.id))
+        return incident.id
+
+    async def _bind(self, incident_id: str, alert: Alert) -> None:
+        ttl = max(1, int(self.group_window.total_seconds()))
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(keys.alert_key(alert.dedup_key), incident_id)
+        for asset in alert.assets:
+            pipe.set(keys.asset_incident(str(asset)), incident_id, ex=ttl)
+        await pipe.execute()
+
+    async def _open(self, alert: Alert) -> Incident:
+        title = alert.summary or alert.labels.get("alertname") or alert.dedup_key
+        description = "\n".join(
+            f"{k}: {v}" for k, v in {**alert.labels, **alert.annotations}.items() if k not in ("summary",)
+        )
+        incident, _ = await self.incidents.open_record(
+            OpenRequest(
+                title=title[:150],
+                severity=alert.severity,
+                origin="alert",
+                assets=list(alert.assets),
+                description=f"Opened by a {alert.source} alert.\n{description}"[:2900],
+                idempotency_key=None,
+                alert_keys=[alert.dedup_key],
+            )
+        )
+        log.info("alerts.opened_incident", incident_id=incident.id, dedup_key=alert.dedup_key)
+        return incident
+
+    async def _attach(self, incident: Incident, alert: Alert) -> Incident:
+        now = self.clock()
+        resolved = alert.status is AlertStatus.RESOLVED
+        note = f"{'Resolved' if resolved else 'Firing'}: {alert.summary or alert.dedup_key} ({alert.source})"
+
+        def change(i: Incident) -> Incident:
+            keys_ = i.alert_keys if alert.dedup_key in i.alert_keys else [*i.alert_keys, alert.dedup_key]
+            firing = [k for k in i.alerts_firing if k != alert.dedup_key]
+            if not resolved:
+                firing.append(alert.dedup_key)
+            assets = [*i.assets, *(a for a in alert.assets if a not in i.assets)]
+            return i.model_copy(
+                update={
+                    "alert_keys": keys_,
+                    "alerts_firing": firing,
+                    "assets": assets,
+                    "alert_notes": [*i.alert_notes, note][-200:],
+                    "updated_at": now,
+                }
+            )
+
+        def entry(before: Incident, after: Incident) -> Sequence[TimelineEntry]:
+            return [TimelineEntry(at=now, kind="alert", text=note, data={"dedup_key": alert.dedup_key})]
+
+        _, after = await self.store.mutate(incident.id, change, entry)
+        return after
+
+    async def _finish_opening(self, incident_id: str) -> None:
+        try:
+            await self.incidents.continue_opening(incident_id)
+        except Exception:
+            # The record exists; the start-up resume or the next alert for it finishes the opening.
+            log.exception("alerts.opening_failed", incident_id=incident_id)
+            return
+        await self._announce(incident_id)
+
+    async def _announce(self, incident_id: str) -> None:
+        """One channel message per burst: the first alert of a burst waits, then posts everything pending."""
+        token = f"alert-announce:{incident_id}"
+        if not await self.store.claim_once(token, timedelta(seconds=self.announce_after * 10)):
+            return
+        try:
+            await asyncio.sleep(self.announce_after)
+            await self._post_notes(incident_id)
+        finally:
+            await self.store.release(token)
+        # An alert attached while we were posting could not claim the token: announce it in the next burst.
+        if (await self.store.get(incident_id)).alert_notes:
+            await self._announce(incident_id)
+
+    async def _post_notes(self, incident_id: str) -> None:
+        notes: list[str] = []
+
+        def take(i: Incident) -> Incident:
+            notes[:] = i.alert_notes
+            return i.model_copy(update={"alert_notes": []}) if i.alert_notes else i
+
+        _, incident = await self.store.mutate(incident_id, take, lambda b, a: [])
+        if not notes or incident.channel_id is None:
+            return
+        lines = "\n".join(f"• {n}" for n in notes[:30])
+        more = f"\n…and {len(notes) - 30} more (see the timeline)" if len(notes) > 30 else ""
+        text = f":bell: {len(notes)} alert update(s) for {incident.id}:\n{lines}{more}"
+        if incident.alert_keys and not incident.alerts_firing:
+            text += (
+                "\n:white_check_mark: All of this incident's alerts are resolved. It stays open until both sides "
+                "agree on the ownership decision and someone closes it."
+            )
+        try:
+            await self.gateway.post(incident.channel_id, text[:39000])
+        except SlackCallFailed:
+            log.exception("alerts.announce_failed", incident_id=incident_id)
