@@ -16,11 +16,15 @@ class AlertStatus(StrEnum):
 
 
 class Alert(BaseModel):
-    """One alert from any source, normalised; nothing the source carried is dropped (see `raw_labels`)."""
+    """One alert from any source, normalised; nothing the source carried is dropped.
+
+    The source's own labels and annotations are kept as they came; fields of a source that are neither
+    (generator and dashboard URLs, values, check diagnostics) are kept as text in `details`.
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    source: str  # alertmanager, grafana, great_expectations, soda, generic
+    source: str  # the source kind: alertmanager, grafana, great_expectations, soda, generic
     dedup_key: str = Field(min_length=1, max_length=300)
     status: AlertStatus
     severity: Severity
@@ -33,3 +37,6 @@ class Alert(BaseModel):
     ends_at: datetime | None = None
     url: str | None = None
     group_key: str | None = None
+    details: dict[str, str] = Field(default_factory=dict)  # source-specific extras, as text
+    source_name: str | None = None  # the configured source it arrived through (the `{source}` of the URL)
+    received_at: datetime | None = None  # when the intake accepted it

@@ -33,24 +33,31 @@ class Rule(StrEnum):
     BOTH_SIDES = "both_sides"
     POPULATION_SHIFT = "population_shift"
     SYMPTOMS_NEED_DATA = "symptoms_need_data"
+    CONFIRMED_BY_SIDES = "confirmed_by_sides"
 
 
 RULE_TEXT: Mapping[Rule, str] = {
     Rule.NO_ANOMALY: "Nothing is anomalous yet: no owner is proposed until evidence shows a failure.",
     Rule.SERVING_DOWN: "The model's serving path is failing: MLOps owns the serving path.",
     Rule.MODEL_RELEASE: "The model release path changed shortly before the incident: MLOps owns the model.",
-    Rule.UPSTREAM_DATA: "Upstream data failed (stale, failed, broken or rewritten): DataOps owns the pipeline.",
+    Rule.UPSTREAM_DATA: (
+        "Upstream data failed (stale, failed, broken or rewritten): DataOps owns the pipeline."
+    ),
     Rule.BOTH_SIDES: (
-        "Both sides show anomalies: the upstream data failure is the primary suspect, because model anomalies are "
-        "often its downstream effect; both are named."
+        "Both sides show anomalies: the upstream data failure is the primary suspect, because model "
+        "anomalies are often its downstream effect; both are named."
     ),
     Rule.POPULATION_SHIFT: (
-        "Model behaviour shifted while the pipelines are healthy: a population shift. MLOps owns the retraining "
-        "signal; DataOps confirms freshness, volume, schema and lineage are sound."
+        "Model behaviour shifted while the pipelines are healthy: a population shift. MLOps owns the "
+        "retraining signal; DataOps confirms freshness, volume, schema and lineage are sound."
     ),
     Rule.SYMPTOMS_NEED_DATA: (
-        "The model shows symptoms, but the data side has not shown its pipelines healthy yet: both sides need "
-        "evidence before an owner can be proposed."
+        "The model shows symptoms, but the data side has not shown its pipelines healthy yet: both sides "
+        "need evidence before an owner can be proposed."
+    ),
+    Rule.CONFIRMED_BY_SIDES: (
+        "Both sides confirmed an owner other than the one the evidence alone proposed: people decide, "
+        "the decision follows their verdicts."
     ),
 }
 
@@ -170,7 +177,10 @@ def _propose(evidence: Sequence[EvidenceItem], assets: Sequence[Asset]) -> _Prop
         )
     if symptoms:
         shift_checks = [i for i in evidence if i.side is Side.DATAOPS and i.required_for_shift]
-        healthy = all(i.status in (EvidenceStatus.OK, EvidenceStatus.NOT_APPLICABLE) for i in shift_checks)
+        # No data-side checks at all is not "pipelines healthy": rule 5, ask rather than guess.
+        healthy = bool(shift_checks) and all(
+            i.status in (EvidenceStatus.OK, EvidenceStatus.NOT_APPLICABLE) for i in shift_checks
+        )
         if healthy:
             return _Proposal(
                 owner=Owner.JOINT,
@@ -189,20 +199,20 @@ def _propose(evidence: Sequence[EvidenceItem], assets: Sequence[Asset]) -> _Prop
             failed_asset=None,
             rationale=tuple(reasons(symptoms, "is anomalous")),
         )
-    return _Proposal(owner=Owner.UNDETERMINED, primary=None, rule=Rule.NO_ANOMALY, failed_asset=None, rationale=())
+    return _Proposal(
+        owner=Owner.UNDETERMINED, primary=None, rule=Rule.NO_ANOMALY, failed_asset=None, rationale=()
+    )
 
 
-def _disputes(
-    evidence: Sequence[EvidenceItem], mine: Mapping[Side, Verdict]
-) -> list[Dispute]:
+def _disputes(evidence: Sequence[EvidenceItem], mine: Mapping[Side, Verdict]) -> list[Dispute]:
     kinds = {side: v.kind for side, v in mine.items()}
     anomalies = [i for i in evidence if i.status is EvidenceStatus.ANOMALOUS]
     if kinds[Side.MLOPS] is VerdictKind.CLEAR and kinds[Side.DATAOPS] is VerdictKind.CLEAR:
         text = (
             "Both sides say their side is clear, but evidence is anomalous: someone's asset failed."
             if anomalies
-            else "Both sides say their side is clear: no asset is named as failed. Triage jointly, or record it as "
-            "a false alarm by one side owning the alerting asset."
+            else "Both sides say their side is clear: no asset is named as failed. Triage jointly, or record "
+            "it as a false alarm by one side owning the alerting asset."
         )
         return [Dispute(kind=DisputeKind.BOTH_CLEAR, text=text, evidence=tuple(i.ref for i in anomalies))]
     found: list[Dispute] = []
@@ -210,7 +220,7 @@ def _disputes(
         if kinds[side] is not VerdictKind.CLEAR:
             continue
         own = [i for i in anomalies if i.side is side]
-        # Model symptoms are excused when the data side owns the failure: they are its downstream effect (rule 4).
+        # Model symptoms are excused when the data side owns the failure: its downstream effect (rule 4).
         if side is Side.MLOPS and kinds[Side.DATAOPS] is VerdictKind.OWNS:
             own = [i for i in own if i.role is not ItemRole.SYMPTOM]
         if own:
@@ -271,12 +281,16 @@ def decide_ownership(
         shift = proposal.rule is Rule.POPULATION_SHIFT and primary is Side.MLOPS
         owner = Owner.JOINT if shift else Owner(primary.value)
     verdict = confirmed[primary]
+    # The evidence rule's text must not contradict the posted owner (e.g. "no owner is proposed").
+    as_proposed = (owner, primary) == (proposal.owner, proposal.primary)
+    rule = proposal.rule if as_proposed else Rule.CONFIRMED_BY_SIDES
     return OwnershipDecision(
         status=DecisionStatus.AGREED,
         **{
             **base,
             "owner": owner,
             "primary": primary,
+            "rule": rule,
             "failed_asset": verdict.asset or proposal.failed_asset,
             "prevention_owner": verdict.prevention_owner,
         },

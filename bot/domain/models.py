@@ -77,7 +77,9 @@ class EvidenceStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"unknown": "Unknown", "ok": "OK", "anomalous": "Anomalous", "not_applicable": "N/A"}[self.value]
+        return {"unknown": "Unknown", "ok": "OK", "anomalous": "Anomalous", "not_applicable": "N/A"}[
+            self.value
+        ]
 
 
 class ItemRole(StrEnum):

@@ -46,7 +46,9 @@ def next_state(state: IncidentState, event: IncidentEvent) -> IncidentState:
     try:
         return TRANSITIONS[(state, event)]
     except KeyError:
-        raise IllegalTransition(f"Cannot {event.value} an incident that is {state.value}: {_WHY_NOT[event]}.") from None
+        raise IllegalTransition(
+            f"Cannot {event.value} an incident that is {state.value}: {_WHY_NOT[event]}."
+        ) from None
 
 
 def allowed_events(state: IncidentState) -> frozenset[IncidentEvent]:
