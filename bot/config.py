@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from bot.alerts.config import AlertIntakeConfig
 from bot.domain.evidence import DEFAULT_CHECKLISTS, ChecklistItemSpec, Checklists
 from bot.domain.models import Severity, Side
 from bot.yamlfile import Loc, Problem, YamlFileError, parse_yaml, problems_from
@@ -108,15 +109,13 @@ class PlaybooksConfig(_Strict):
     run_on_open: bool = True
 
 
-class AlertsConfig(BaseModel):
-    """Alert sources (credentials per source), routing rules and the grouping window."""
+class AlertsConfig(AlertIntakeConfig):
+    """Alert sources (credentials per source), routing rules, and how alerts group into incidents."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    routing: dict[str, Any] = Field(default_factory=dict)
-    group_window: Duration = timedelta(minutes=30)
-    open_severity_at_most: Severity = Severity.SEV4
+    group_window: Duration = timedelta(minutes=30)  # alerts on the same asset within this window share an incident
+    announce_after: Duration = timedelta(seconds=3)  # alert updates within this burst make one channel message
 
 
 class HandoffConfig(_Strict):

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 from datetime import timedelta
 
 import structlog
@@ -94,7 +95,7 @@ class AlertService:
         await self.inbox.ensure_group()
         done = 0
         while True:
-            entries = await self.inbox.reclaim(self.consumer, 0) + await self.inbox.consume(self.consumer, None, 500)
+            entries = await self.inbox.consume(self.consumer, None, 500)
             if not entries:
                 break
             await asyncio.gather(*(self._process_entry(entry_id, alert) for entry_id, alert in entries))
@@ -107,8 +108,8 @@ class AlertService:
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
-    def _spawn(self, coro: object) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

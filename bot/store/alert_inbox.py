@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import structlog
@@ -17,6 +18,16 @@ log = structlog.get_logger("handoff.alerts.inbox")
 
 FIELD = "alert"  # the entry field holding the alert as pydantic JSON
 Entry = tuple[str, Alert]
+
+# One XADD per alert in a single script: atomic like MULTI/EXEC, and about half the client-side cost under
+# load (one command to pack and parse instead of N + 2).
+PUT_SCRIPT = """
+local ids = {}
+for i = 2, #ARGV do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'alert', ARGV[i])
+end
+return ids
+"""
 
 
 def _text(value: bytes | str) -> str:
@@ -54,6 +65,7 @@ class AlertInbox:
         self.maxlen = maxlen
         self.max_deliveries = max_deliveries
         self._group_ready = False
+        self._put_script = redis.register_script(PUT_SCRIPT)
 
     async def ensure_group(self) -> None:
         """Create the stream and its consumer group if missing; from id 0, so earlier entries are read too."""
@@ -65,13 +77,12 @@ class AlertInbox:
         self._group_ready = True
 
     async def put(self, alerts: Sequence[Alert]) -> list[str]:
-        """Append the alerts in one MULTI/EXEC (all or none); their entry ids, in order."""
+        """Append the alerts in one script run (all or none); their entry ids, in order."""
         if not alerts:
             return []
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for alert in alerts:
-                pipe.xadd(self.stream, {FIELD: alert.model_dump_json()}, maxlen=self.maxlen, approximate=True)
-            ids = await pipe.execute()
+        ids = await self._put_script(
+            keys=[self.stream], args=[self.maxlen, *(a.model_dump_json() for a in alerts)]
+        )
         return [_text(i) for i in ids]
 
     async def consume(self, consumer_name: str, block_ms: int | None = None, count: int = 100) -> list[Entry]:
@@ -80,13 +91,12 @@ class AlertInbox:
         Each stays pending for `consumer_name` until acked.
         """
         reply = await self._with_group(
-            lambda: self._redis.xreadgroup(
-                self.group, consumer_name, {self.stream: ">"}, count=count, block=block_ms
-            )
+            partial(self._redis.xreadgroup, self.group, consumer_name, {self.stream: ">"}, count, block_ms)
         )
         messages: list[Any] = []
-        for _stream, entries in reply or []:
-            messages.extend(entries)
+        # RESP2 answers [[stream, entries]]; RESP3 (protocol=3) answers {stream: [entries]}.
+        for _stream, entries in reply.items() if isinstance(reply, dict) else reply or []:
+            messages.extend(entries[0] if entries and isinstance(entries[0], list) else entries)
         return await self._decode(messages)
 
     async def ack(self, entry_ids: Sequence[str]) -> int:
@@ -104,7 +114,8 @@ class AlertInbox:
         start: Any = "0-0"
         while len(claimed) < count:
             reply = await self._with_group(
-                lambda: self._redis.xautoclaim(
+                partial(
+                    self._redis.xautoclaim,
                     self.stream,
                     self.group,
                     consumer_name,

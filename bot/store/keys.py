@@ -54,6 +54,10 @@ def schema_snapshot(name: str) -> str:
     return f"{PREFIX}:schema-snapshot:{name}"
 
 
+def model_aliases_snapshot(name: str) -> str:
+    return f"{PREFIX}:model-aliases-snapshot:{name}"  # string: JSON of a registered model's alias -> version
+
+
 def playbook_run(run_id: str) -> str:
     return f"{PREFIX}:playbook-run:{run_id}"
 

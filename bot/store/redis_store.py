@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import random
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
@@ -86,7 +87,7 @@ class RedisIncidentStore:
         if idempotency_key is not None:
             claimed = await self.redis.set(keys.idempotency(idempotency_key), incident.id, nx=True, ex=86400)
             if not claimed:
-                existing = await self.redis.get(keys.idempotency(idempotency_key))
+                existing = await cast(Any, self.redis.get(keys.idempotency(idempotency_key)))
                 return await self.get(
                     existing.decode() if isinstance(existing, bytes) else str(existing)
                 ), False
@@ -96,7 +97,7 @@ class RedisIncidentStore:
         return stored, True
 
     async def get(self, incident_id: str) -> Incident:
-        doc = await self.redis.hget(keys.incident(incident_id), "doc")
+        doc = await cast(Any, self.redis.hget(keys.incident(incident_id), "doc"))
         if doc is None:
             raise IncidentNotFound(incident_id)
         return Incident.model_validate_json(doc)
@@ -134,7 +135,7 @@ class RedisIncidentStore:
         raise Conflict(incident_id, -1)
 
     async def timeline(self, incident_id: str) -> list[TimelineEntry]:
-        raw = await self.redis.lrange(keys.timeline(incident_id), 0, -1)
+        raw = await cast(Any, self.redis.lrange(keys.timeline(incident_id), 0, -1))
         return [TimelineEntry.model_validate_json(r) for r in raw]
 
     async def _many(self, ids: Sequence[bytes | str]) -> list[Incident]:

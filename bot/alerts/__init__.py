@@ -1,0 +1,1 @@
+"""Alert intake: per-source payload models and normalisers, routing rules, and webhook authentication."""
