@@ -50,6 +50,9 @@ def wire_optional(handoff: Handoff) -> None:
     extras.setdefault("starters", [])
     extras.setdefault("stoppers", [])
     attach_alerts(handoff)
+    from bot.scheduling.wiring import attach_reminders
+
+    attach_reminders(handoff)
 
 
 def validate_optional(config: HandoffConfig) -> None:
