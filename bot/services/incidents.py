@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from bot.config import HandoffConfig
 from bot.domain.errors import InvalidInput
 from bot.domain.evidence import Checklists
-from bot.domain.incident import Incident, Origin, apply_event, channel_name, close, reopen
+from bot.domain.incident import Incident, OpeningProgress, Origin, apply_event, channel_name, close, reopen
 from bot.domain.models import Asset, IncidentState, Severity, Side, TimelineEntry
 from bot.domain.state import IncidentEvent
 from bot.services.clock import Clock
@@ -131,9 +131,9 @@ class IncidentService:
     async def _set(self, incident_id: str, kind: str, text: str, **changes: object) -> Incident:
         def change(i: Incident) -> Incident:
             opening = i.opening.model_copy(
-                update={k: v for k, v in changes.items() if k in i.opening.model_fields}
+                update={k: v for k, v in changes.items() if k in OpeningProgress.model_fields}
             )
-            rest = {k: v for k, v in changes.items() if k not in i.opening.model_fields}
+            rest = {k: v for k, v in changes.items() if k not in OpeningProgress.model_fields}
             return i.model_copy(update={"opening": opening, "updated_at": self.clock(), **rest})
 
         _, after = await self.store.mutate(incident_id, change, lambda b, a: [self._entry(kind, text)])
