@@ -1,0 +1,20 @@
+"""What a step executor is given for one attempt: the shared clients, the store, and the time it runs at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from playbooks.snapshots import SnapshotStore
+
+
+@dataclass(frozen=True)
+class StepContext:
+    http: httpx.AsyncClient
+    snapshots: SnapshotStore
+    now: datetime  # aware; the clock's reading when the attempt started
+    timeout: float  # seconds the attempt may take: SQL statement and HTTP request timeouts derive from it
+    playbook: str
+    step_id: str

@@ -1,0 +1,1 @@
+"""Tests of the playbooks package, against real services."""
