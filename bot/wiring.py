@@ -8,6 +8,7 @@ from bot.config import HandoffConfig
 
 if TYPE_CHECKING:
     from bot.app import Handoff
+    from playbooks.schema import Playbook
 
 
 def attach_alerts(handoff: Handoff) -> None:
@@ -43,6 +44,40 @@ def attach_alerts(handoff: Handoff) -> None:
     services.extras["starters"].append(service.run)
 
 
+def load_all_playbooks(config: HandoffConfig) -> list[Playbook]:
+    from playbooks.loader import load_playbooks
+
+    return load_playbooks(config.playbooks.folders, builtin=config.playbooks.builtin)
+
+
+def attach_playbooks(handoff: Handoff) -> None:
+    """Playbooks run as incidents open and by hand; findings fill the checklists."""
+    import os
+
+    import httpx
+
+    from bot.services.playbooks import PlaybookService
+    from bot.store.snapshots import RedisSnapshotStore
+    from playbooks.runner import RunContext
+
+    services = handoff.services
+    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0))
+    ctx = RunContext(http=http, snapshots=RedisSnapshotStore(handoff.redis), env=dict(os.environ))
+    service = PlaybookService(
+        load_all_playbooks(handoff.config),
+        ctx,
+        handoff.redis,
+        services.store,
+        services.evidence,
+        services.gateway,
+        run_on_open=handoff.config.playbooks.run_on_open,
+    )
+    services.extras["playbooks"] = service
+    services.incidents.on_opened.append(service.on_opened)
+    services.incidents.messages.playbook_names = service.names_by_side()
+    services.extras["stoppers"].append(http.aclose)
+
+
 def wire_optional(handoff: Handoff) -> None:
     """Attach alert webhooks, playbooks and reminders; each adds routes, starters or services to extras."""
     extras = handoff.services.extras
@@ -50,15 +85,21 @@ def wire_optional(handoff: Handoff) -> None:
     extras.setdefault("starters", [])
     extras.setdefault("stoppers", [])
     attach_alerts(handoff)
+    attach_playbooks(handoff)
     from bot.scheduling.wiring import attach_reminders
 
     attach_reminders(handoff)
 
 
 def validate_optional(config: HandoffConfig) -> None:
-    """Fail at start-up on bad optional configuration (playbooks), naming file, line and field."""
-    return None
+    """Fail at start-up on a bad playbook (YamlFileError naming file, line and field)."""
+    load_all_playbooks(config)
 
 
 def describe_optional(config: HandoffConfig) -> list[tuple[str, str]]:
-    return []
+    playbooks = load_all_playbooks(config)
+    rows = []
+    for side in ("mlops", "dataops"):
+        names = sorted(p.name for p in playbooks if p.side.value == side)
+        rows.append((f"{side} playbooks", ", ".join(names) or "none"))
+    return rows

@@ -71,6 +71,7 @@ class Incident(BaseModel):
     opened_by: str | None = None
     commander: str | None = None
     assets: list[Asset] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)  # labels of the alert that opened it
     created_at: datetime
     updated_at: datetime
     last_activity_at: datetime

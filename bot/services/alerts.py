@@ -175,6 +175,7 @@ class AlertService:
                 description=f"Opened by a {alert.source} alert.\n{description}"[:2900],
                 idempotency_key=None,
                 alert_keys=[alert.dedup_key],
+                labels=dict(alert.labels),
             )
         )
         log.info("alerts.opened_incident", incident_id=incident.id, dedup_key=alert.dedup_key)

@@ -39,6 +39,7 @@ class OpenRequest(BaseModel):
     private: bool | None = None
     idempotency_key: str | None = None
     alert_keys: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
 
 
 OpenedHook = Callable[[Incident], Awaitable[None]]
@@ -87,6 +88,7 @@ class IncidentService:
             opened_by=request.opened_by,
             commander=request.opened_by,
             assets=request.assets,
+            labels=request.labels,
             description=request.description,
             private=self.config.channel.private if request.private is None else request.private,
             created_at=now,
