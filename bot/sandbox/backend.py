@@ -1,0 +1,85 @@
+"""The server's view of the sandbox: Web API calls, uploads, response URLs, side-effect events, state."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from bot.sandbox import payloads
+from bot.sandbox.inbound import EventDelivery
+from bot.sandbox.interactions import use_response_url
+from bot.sandbox.models import JSON
+from bot.sandbox.serialize import conversation_json
+from bot.sandbox.webapi import ApiRequest, ApiResult
+
+if TYPE_CHECKING:
+    from bot.sandbox.base import SandboxBase
+
+
+class SandboxBackend:
+    """Implements :class:`bot.sandbox.server.Backend` on top of a sandbox's parts."""
+
+    def __init__(self, sb: SandboxBase) -> None:
+        self.sb = sb
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def handle_api(self, req: ApiRequest) -> ApiResult:
+        return self.sb.webapi.handle(req)
+
+    def handle_upload(self, file_id: str, body: bytes) -> tuple[int, str]:
+        with self.sb.ws.lock:
+            f = self.sb.ws.files.get(file_id)
+            if f is None:
+                return 404, "file_not_found"
+            f.content = body
+            return 200, f"OK - {len(body)}"
+
+    def handle_response_url(self, hook_id: str, payload: Any) -> tuple[int, str]:
+        with self.sb.ws.lock:
+            ru = self.sb.ws.response_urls.get(hook_id)
+        if ru is None:
+            return 404, "no_active_hooks"
+        return use_response_url(self.sb.ws, self.sb.config, ru, payload)
+
+    def emit_events(self, events: list[JSON]) -> None:
+        """Events caused by API calls; sent after the answer, from the stand-in's loop."""
+        loop = asyncio.get_running_loop()
+        for event in events:
+            if event.get("type") in self.sb.event_subscriptions and self.sb.request_url:
+                with self.sb.ws.lock:
+                    envelope = payloads.event_envelope(self.sb.ws, event)
+                task = loop.create_task(
+                    self.sb.inbound.deliver_event(EventDelivery(str(envelope["event_id"]), envelope))
+                )
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    def internal_error(self, message: str) -> None:
+        self.sb.internal_errors.append(message)
+        self.sb.ws.record_violation("sandbox_bug", message)
+
+    def snapshot(self) -> JSON:
+        """A JSON summary of the workspace (served at /_sandbox/state for humans and the CLI)."""
+        with self.sb.ws.lock:
+            return {
+                "team_id": self.sb.ws.team_id,
+                "bot_user_id": self.sb.ws.bot_user.id,
+                "users": [{"id": u.id, "name": u.name, "email": u.email} for u in self.sb.ws.users.values()],
+                "channels": [
+                    {
+                        **conversation_json(self.sb.ws, c),
+                        "members": list(c.members),
+                        "messages": [
+                            {"ts": m.ts, "user": m.user, "text": m.text, "thread_ts": m.thread_ts}
+                            for m in self.sb.ws.messages.get(c.id, [])
+                            if not m.deleted
+                        ],
+                    }
+                    for c in self.sb.ws.channels.values()
+                ],
+                "views": [
+                    {"id": v.id, "user": v.user, "type": v.type, "title": v.title, "open": v.is_open}
+                    for v in self.sb.ws.views.values()
+                ],
+                "violations": [f"{v.kind}: {v.detail}" for v in self.sb.ws.violations],
+            }
