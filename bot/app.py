@@ -60,7 +60,10 @@ class Handoff:
         for starter in self.services.extras.get("starters", []):
             self.background.append(asyncio.create_task(starter()))
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        from handlers.errors import drain_inflight
+
+        await drain_inflight(grace)
         for task in self.background:
             task.cancel()
         for task in self.background:
@@ -109,7 +112,6 @@ async def build_handoff(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         process_before_response=True,
-        token_verification_enabled=False,
     )
     from handlers import register_listeners
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -52,6 +53,16 @@ async def tell(client: AsyncWebClient, body: dict[str, Any], text: str, respond:
         log.exception("errors.tell_failed")
 
 
+INFLIGHT: set[asyncio.Task[Any]] = set()  # lazy listeners still working after their ack
+
+
+async def drain_inflight(timeout: float) -> None:
+    """On shutdown, give the work started after acks a moment to finish before connections close."""
+    pending = [t for t in INFLIGHT if not t.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)
+
+
 def reporting(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
     """Wrap a lazy listener: a domain error becomes an ephemeral message, anything else is logged."""
 
@@ -59,6 +70,10 @@ def reporting(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[Non
     async def wrapper(
         body: dict[str, Any], client: AsyncWebClient, respond: Any = None, **kwargs: Any
     ) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            INFLIGHT.add(task)
+            task.add_done_callback(INFLIGHT.discard)
         try:
             await fn(body=body, client=client, respond=respond, **kwargs)
         except Exception as exc:
