@@ -55,7 +55,7 @@ class Handoff:
         with contextlib.suppress(Exception):
             await self.services.gateway.auth_test()
             self.slack_ok = True
-        await self.services.incidents.resume_openings()
+        self.background.append(asyncio.create_task(self.services.incidents.keep_resuming()))
         await self.services.evidence.recover_decisions()
         for starter in self.services.extras.get("starters", []):
             self.background.append(asyncio.create_task(starter()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -205,10 +207,16 @@ class PersonActions(SandboxBase):
         return acks
 
     async def submit_view(
-        self, user: UserRef, view: ViewRef | None = None, values: Mapping[str, Any] | None = None
+        self,
+        user: UserRef,
+        view: ViewRef | None = None,
+        values: Mapping[str, Any] | None = None,
+        *,
+        times: int = 1,
     ) -> Ack:
         """Fill ``values`` (by input label) and press Submit on the top modal (or the one named by
-        id, title or callback_id). The app's response_action is applied; see ``Ack.errors``."""
+        id, title or callback_id). The app's response_action is applied; see ``Ack.errors``.
+        ``times=2`` delivers the same submission twice at once, as a double click does."""
         if values:
             await self.fill(user, values, view=view)
         with self.ws.lock:
@@ -227,7 +235,11 @@ class PersonActions(SandboxBase):
             payload = payloads.view_submission(
                 self.ws, u, v, trigger_id=trig.id, response_urls=self._response_urls(u, v, state)
             )
-        ack = await self._run(self.inbound.send_interaction("view_submission", payload))
+        # times > 1: a double-clicked Submit, the same payload delivered concurrently (the app must dedupe).
+        acks = await asyncio.gather(
+            *(self._run(self.inbound.send_interaction("view_submission", payload)) for _ in range(times))
+        )
+        ack = acks[0]
         apply_view_ack(self.ws, self.config, ack, u.id, v)
         return ack
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
+import asyncio
+
 import structlog
 from pydantic import BaseModel, Field
 
@@ -23,7 +25,10 @@ from bot.store.base import IncidentStore
 
 log = structlog.get_logger(__name__)
 
-OPENING_LOCK_TTL = timedelta(minutes=2)
+# The opening lease: renewed while a process works on an opening, so a killed process frees it within a lease.
+OPENING_LEASE = timedelta(seconds=15)
+RESUME_EVERY = 5.0  # seconds between start-up passes over unfinished openings
+RESUME_FOR = 600.0  # seconds the start-up resume keeps trying (a lease held by a dead process expires)
 MAX_NAME_ATTEMPTS = 25
 
 
@@ -117,11 +122,13 @@ class IncidentService:
     async def continue_opening(self, incident_id: str) -> Incident:
         """Run the opening steps not yet done; safe to call again after a crash or from another replica."""
         lock = f"opening:{incident_id}"
-        if not await self.store.claim_once(lock, OPENING_LOCK_TTL):
+        if not await self.store.claim_once(lock, OPENING_LEASE):
             return await self.store.get(incident_id)
+        renewal = asyncio.create_task(self._renew(lock))
         try:
             incident = await self._open_steps(incident_id)
         finally:
+            renewal.cancel()
             await self.store.release(lock)
         for hook in self.on_opened:
             try:
@@ -129,6 +136,11 @@ class IncidentService:
             except Exception:
                 log.exception("incident.opened_hook_failed", incident_id=incident_id)
         return incident
+
+    async def _renew(self, lock: str) -> None:
+        while True:
+            await asyncio.sleep(OPENING_LEASE.total_seconds() / 3)
+            await self.store.extend(lock, OPENING_LEASE)
 
     async def _set(self, incident_id: str, kind: str, text: str, **changes: object) -> Incident:
         def change(i: Incident) -> Incident:
@@ -239,17 +251,32 @@ class IncidentService:
         return found
 
     async def resume_openings(self) -> list[str]:
-        """At start-up: finish every incident whose opening was interrupted."""
-        resumed = []
+        """One pass: finish every incident whose opening was interrupted; returns those still unfinished."""
+        unfinished = []
         for incident in await self.store.list_active(limit=1000):
-            if not incident.opening.done:
-                log.info("incident.resume_opening", incident_id=incident.id)
-                try:
-                    await self.continue_opening(incident.id)
-                    resumed.append(incident.id)
-                except Exception:
-                    log.exception("incident.resume_failed", incident_id=incident.id)
-        return resumed
+            if incident.opening.done:
+                continue
+            log.info("incident.resume_opening", incident_id=incident.id)
+            try:
+                done = await self.continue_opening(incident.id)
+            except Exception:
+                log.exception("incident.resume_failed", incident_id=incident.id)
+                done = incident
+            if not done.opening.done:
+                unfinished.append(incident.id)
+        return unfinished
+
+    async def keep_resuming(self) -> None:
+        """At start-up, in the background: retry until every interrupted opening is finished.
+
+        An opening whose lease is still held (by a process that was just killed) is retried after the lease.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RESUME_FOR
+        while loop.time() < deadline:
+            if not await self.resume_openings():
+                return
+            await asyncio.sleep(RESUME_EVERY)
 
     async def for_channel(self, channel_id: str) -> Incident:
         incident = await self.store.find_by_channel(channel_id)

@@ -76,6 +76,10 @@ class IncidentStore(Protocol):
         """True for the first caller of `token` within `ttl`, across processes (a reminder slot, a decision)."""
         ...
 
+    async def extend(self, token: str, ttl: timedelta) -> bool:
+        """Renew a claimed token's lease; False when it had expired (someone may have taken it)."""
+        ...
+
     async def release(self, token: str) -> None:
         """Give a claimed token back (a lock held for the duration of a step)."""
         ...

@@ -171,3 +171,6 @@ class RedisIncidentStore:
 
     async def release(self, token: str) -> None:
         await self.redis.delete(keys.once(token))
+
+    async def extend(self, token: str, ttl: timedelta) -> bool:
+        return bool(await self.redis.set(keys.once(token), "1", xx=True, ex=max(1, int(ttl.total_seconds()))))

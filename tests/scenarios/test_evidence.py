@@ -29,12 +29,13 @@ class TestChecklists:
         incident = await open_incident(bot)
         user = bot.team.data[0]
         await set_evidence(bot, user, incident, "dataops.table_freshness", "Anomalous", "user_daily is 6 h late")
-        message = bot.sb.message(incident.channel_id or "", incident.checklist_ts[Side.DATAOPS])
-        assert "user_daily is 6 h late" in str(message.blocks) and user in str(message.blocks)
+        channel = incident.channel_id or ""
+        checklist = lambda: str(bot.sb.message(channel, incident.checklist_ts[Side.DATAOPS]).blocks)  # noqa: E731
+        await eventually(lambda: "user_daily is 6 h late" in checklist() and user in checklist(), what="update")
         timeline = await bot.bot.services.store.timeline(incident.id)
         assert any(e.kind == "evidence" and "Table freshness: Anomalous" in e.text for e in timeline)
-        card = bot.sb.message(incident.channel_id or "", incident.card_ts or "")
-        assert "Proposed owner:* DataOps" in str(card.blocks)
+        card = lambda: str(bot.sb.message(channel, incident.card_ts or "").blocks)  # noqa: E731
+        await eventually(lambda: "Proposed owner:* DataOps" in card(), what="proposal on the card")
 
     async def test_long_details_are_truncated_with_the_full_text_in_the_thread(self, bot: BotUnderTest) -> None:
         """A detail far over Slack's limits is cut on the checklist and posted whole in the thread."""
@@ -42,7 +43,10 @@ class TestChecklists:
         detail = "row count dropped; " * 150
         await set_evidence(bot, bot.team.data[0], incident, "dataops.volume", "Anomalous", detail.strip())
         ts = incident.checklist_ts[Side.DATAOPS]
-        assert "full text in the thread" in str(bot.sb.message(incident.channel_id or "", ts).blocks)
+        await eventually(
+            lambda: "full text in the thread" in str(bot.sb.message(incident.channel_id or "", ts).blocks),
+            what="truncated detail",
+        )
         thread = await eventually(lambda: bot.sb.thread(incident.channel_id or "", ts)[1:], what="thread reply")
         assert detail.strip()[:2000] in thread[-1].text
 
@@ -75,7 +79,9 @@ class TestDecision:
         decided = await bot.bot.services.store.get(incident.id)
         assert decided.state is IncidentState.DECIDED and decided.decision is not None
         assert decided.decision.owner is Owner.DATAOPS and decided.decision.prevention_owner == data
-        assert "owner: DataOps" in bot.sb.channel(incident.channel_id or "").topic.value
+        await eventually(
+            lambda: "owner: DataOps" in bot.sb.channel(incident.channel_id or "").topic.value, what="topic"
+        )
         await asyncio.sleep(0.3)
         assert len(decision_messages(bot, incident.channel_id or "")) == 1
 
