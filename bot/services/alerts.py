@@ -20,7 +20,7 @@ from bot.services.clock import Clock
 from bot.services.incidents import IncidentService, OpenRequest
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.store import keys
-from bot.store.alert_inbox import AlertInbox
+from bot.store.alert_inbox import AlertInbox, Entry
 from bot.store.base import IncidentNotFound, IncidentStore
 
 log = structlog.get_logger(__name__)
@@ -50,6 +50,7 @@ class AlertService:
         group_window: timedelta,
         announce_after: float = ANNOUNCE_AFTER,
         concurrency: int = 32,
+        reclaim_idle_ms: int = 30_000,
     ) -> None:
         self.redis = redis
         self.inbox = inbox
@@ -59,36 +60,51 @@ class AlertService:
         self.clock = clock
         self.group_window = group_window
         self.announce_after = announce_after
+        self.reclaim_idle_ms = reclaim_idle_ms
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
         self._slots = asyncio.Semaphore(concurrency)
         self._background: set[asyncio.Task[None]] = set()
 
     # --- The consumer loop -------------------------------------------------------------------------------
 
-    async def run(self, reclaim_idle_ms: int = 30_000) -> None:
+    async def run(self, reclaim_idle_ms: int | None = None) -> None:
         """Process alerts until cancelled; first take over entries a crashed consumer left unacknowledged."""
+        reclaim_idle_ms = self.reclaim_idle_ms if reclaim_idle_ms is None else reclaim_idle_ms
         await self.inbox.ensure_group()
         while True:
             try:
                 entries = await self.inbox.reclaim(self.consumer, reclaim_idle_ms)
                 entries += await self.inbox.consume(self.consumer, block_ms=1000, count=200)
                 if entries:
-                    await asyncio.gather(*(self._process_entry(entry_id, alert) for entry_id, alert in entries))
+                    await self._process(entries)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("alerts.consumer_failed")
                 await asyncio.sleep(1)
 
-    async def _process_entry(self, entry_id: str, alert: Alert) -> None:
+    async def _process(self, entries: Sequence[Entry]) -> None:
+        """Entries sharing a group lock run one after another in stream order, the groups concurrently.
+
+        In order, the first alert of a payload is the one that opens the incident; and no alert waits on a
+        Redis lock held by its neighbour in this process (the lock polls every 0.1 s, which spread one
+        payload's alerts over several channel messages and made a storm crawl).
+        """
+        lanes: dict[str, list[Entry]] = {}
+        for entry in entries:
+            lanes.setdefault(_group_lock_key(entry[1]), []).append(entry)
+        await asyncio.gather(*(self._process_lane(lane) for lane in lanes.values()))
+
+    async def _process_lane(self, lane: Sequence[Entry]) -> None:
         async with self._slots:
-            try:
-                await self.handle(alert)
-            except Exception:
-                # Not acked: the entry stays pending and is reclaimed later (dead-lettered after max deliveries).
-                log.exception("alerts.process_failed", dedup_key=alert.dedup_key)
-                return
-            await self.inbox.ack([entry_id])
+            for entry_id, alert in lane:
+                try:
+                    await self.handle(alert)
+                except Exception:
+                    # Not acked: the entry stays pending and is reclaimed later (dead-lettered after max deliveries).
+                    log.exception("alerts.process_failed", dedup_key=alert.dedup_key)
+                    continue
+                await self.inbox.ack([entry_id])
 
     async def drain(self) -> int:
         """Process everything waiting now (tests, the demo, start-up); returns how many were processed."""
@@ -98,7 +114,7 @@ class AlertService:
             entries = await self.inbox.consume(self.consumer, None, 500)
             if not entries:
                 break
-            await asyncio.gather(*(self._process_entry(entry_id, alert) for entry_id, alert in entries))
+            await self._process(entries)
             done += len(entries)
         await self.settle()
         return done
@@ -172,7 +188,7 @@ class AlertService:
                 severity=alert.severity,
                 origin="alert",
                 assets=list(alert.assets),
-                description=f"Opened by a {alert.source} alert.\n{description}"[:2900],
+                description=f"Opened by an alert from {alert.source}.\n{description}"[:2900],
                 idempotency_key=None,
                 alert_keys=[alert.dedup_key],
                 labels=dict(alert.labels),
@@ -228,15 +244,23 @@ class AlertService:
         finally:
             await self.store.release(token)
         # An alert attached while we were posting could not claim the token: announce it in the next burst.
-        if (await self.store.get(incident_id)).alert_notes:
+        # Not before the opening is done: the opener announces then (its claim may have failed while we held
+        # the token, which is why this looks again after the release).
+        current = await self.store.get(incident_id)
+        if current.alert_notes and current.opening.done:
             await self._announce(incident_id)
 
     async def _post_notes(self, incident_id: str) -> None:
         notes: list[str] = []
 
         def take(i: Incident) -> Incident:
+            # Until the channel is fully opened the notes wait: taken now, they would be lost (no channel yet)
+            # or posted between the card and the checklists.
+            if not i.alert_notes or not i.opening.done or i.channel_id is None:
+                notes.clear()
+                return i
             notes[:] = i.alert_notes
-            return i.model_copy(update={"alert_notes": []}) if i.alert_notes else i
+            return i.model_copy(update={"alert_notes": []})
 
         _, incident = await self.store.mutate(incident_id, take, lambda b, a: [])
         if not notes or incident.channel_id is None:

@@ -28,16 +28,22 @@ class TestChecklists:
         """A responder's Set + modal updates the item on the same message and writes the timeline."""
         incident = await open_incident(bot)
         user = bot.team.data[0]
-        await set_evidence(bot, user, incident, "dataops.table_freshness", "Anomalous", "user_daily is 6 h late")
+        await set_evidence(
+            bot, user, incident, "dataops.table_freshness", "Anomalous", "user_daily is 6 h late"
+        )
         channel = incident.channel_id or ""
         checklist = lambda: str(bot.sb.message(channel, incident.checklist_ts[Side.DATAOPS]).blocks)  # noqa: E731
-        await eventually(lambda: "user_daily is 6 h late" in checklist() and user in checklist(), what="update")
+        await eventually(
+            lambda: "user_daily is 6 h late" in checklist() and user in checklist(), what="update"
+        )
         timeline = await bot.bot.services.store.timeline(incident.id)
         assert any(e.kind == "evidence" and "Table freshness: Anomalous" in e.text for e in timeline)
         card = lambda: str(bot.sb.message(channel, incident.card_ts or "").blocks)  # noqa: E731
         await eventually(lambda: "Proposed owner:* DataOps" in card(), what="proposal on the card")
 
-    async def test_long_details_are_truncated_with_the_full_text_in_the_thread(self, bot: BotUnderTest) -> None:
+    async def test_long_details_are_truncated_with_the_full_text_in_the_thread(
+        self, bot: BotUnderTest
+    ) -> None:
         """A detail far over Slack's limits is cut on the checklist and posted whole in the thread."""
         incident = await open_incident(bot)
         detail = "row count dropped; " * 150
@@ -47,7 +53,9 @@ class TestChecklists:
             lambda: "full text in the thread" in str(bot.sb.message(incident.channel_id or "", ts).blocks),
             what="truncated detail",
         )
-        thread = await eventually(lambda: bot.sb.thread(incident.channel_id or "", ts)[1:], what="thread reply")
+        thread = await eventually(
+            lambda: bot.sb.thread(incident.channel_id or "", ts)[1:], what="thread reply"
+        )
         assert detail.strip()[:2000] in thread[-1].text
 
     async def test_non_member_cannot_set_evidence(self, bot: BotUnderTest) -> None:
@@ -55,12 +63,17 @@ class TestChecklists:
         incident = await open_incident(bot)
         outsider = bot.team.outsider
         await bot.sb.join(outsider, incident.channel_id or "")
-        await bot.sb.click(outsider, "Set", channel=incident.channel_id, value=f"{incident.id}|dataops.volume")
+        await bot.sb.click(
+            outsider, "Set", channel=incident.channel_id, value=f"{incident.id}|dataops.volume"
+        )
         refusal = await eventually(
-            lambda: [e for e in bot.sb.ephemerals(outsider) if "Only DataOps responders" in e.text], what="refusal"
+            lambda: [e for e in bot.sb.ephemerals(outsider) if "Only DataOps responders" in e.text],
+            what="refusal",
         )
         assert refusal and bot.sb.open_views(outsider) == []
-        assert (await bot.bot.services.store.get(incident.id)).evidence["dataops.volume"].status is EvidenceStatus.UNKNOWN
+        assert (await bot.bot.services.store.get(incident.id)).evidence[
+            "dataops.volume"
+        ].status is EvidenceStatus.UNKNOWN
 
 
 class TestDecision:
@@ -68,9 +81,13 @@ class TestDecision:
         """DataOps finds a stale table, MLOps serving is healthy, both confirm: the decision names DataOps."""
         incident = await open_incident(bot)
         data, ml = bot.team.data[0], bot.team.ml_group[0]  # a listed user and a user-group member
-        await set_evidence(bot, data, incident, "dataops.table_freshness", "Anomalous", "features.user_daily 6 h old")
+        await set_evidence(
+            bot, data, incident, "dataops.table_freshness", "Anomalous", "features.user_daily 6 h old"
+        )
         await set_evidence(bot, ml, incident, "mlops.serving_health", "OK", "ready, p99 80 ms")
-        await confirm(bot, data, incident, Side.DATAOPS, "Our asset failed", ("Table", "features.user_daily"), data)
+        await confirm(
+            bot, data, incident, Side.DATAOPS, "Our asset failed", ("Table", "features.user_daily"), data
+        )
         assert decision_messages(bot, incident.channel_id or "") == []
         await confirm(bot, ml, incident, Side.MLOPS, "Our side is clear")
         posted = await eventually(lambda: decision_messages(bot, incident.channel_id or ""), what="decision")
@@ -93,7 +110,8 @@ class TestDecision:
         await confirm(bot, data, incident, Side.DATAOPS, "Our side is clear")
         await confirm(bot, ml, incident, Side.MLOPS, "Our side is clear")
         dispute = await eventually(
-            lambda: [m for m in bot.messages(incident.channel_id or "") if "joint triage" in m.text], what="dispute"
+            lambda: [m for m in bot.messages(incident.channel_id or "") if "joint triage" in m.text],
+            what="dispute",
         )
         assert "Table freshness" in str(dispute[0].blocks)
         after = await bot.bot.services.store.get(incident.id)
@@ -112,7 +130,7 @@ class TestDecision:
         assert (await bot.bot.services.store.get(incident.id)).verdicts == {}
 
     async def test_owning_without_an_asset_shows_form_errors(self, bot: BotUnderTest) -> None:
-        """"Our asset failed" without naming the asset and prevention owner is refused inside the form."""
+        """ "Our asset failed" without naming the asset and prevention owner is refused inside the form."""
         incident = await open_incident(bot)
         ack = await confirm(bot, bot.team.data[0], incident, Side.DATAOPS, "Our asset failed")
         errors = getattr(ack, "errors", None) or (ack.json() or {}).get("errors")  # type: ignore[attr-defined]
@@ -126,7 +144,8 @@ class TestDecision:
         cmd = bot.team.commander
         await bot.sb.slash_command(cmd, "/incident", "close fixed it", channel=channel)
         await eventually(
-            lambda: [e for e in bot.sb.ephemerals(cmd) if "only after an ownership decision" in e.text], what="refusal"
+            lambda: [e for e in bot.sb.ephemerals(cmd) if "only after an ownership decision" in e.text],
+            what="refusal",
         )
         data, ml = bot.team.data[0], bot.team.ml[0]
         await set_evidence(bot, ml, incident, "mlops.serving_health", "Anomalous", "503 on /ready")
@@ -173,7 +192,10 @@ class TestExactlyOnce:
         from bot.domain.models import Asset, AssetKind, VerdictKind
 
         owns = VerdictSubmission(
-            kind=VerdictKind.OWNS, asset=Asset(kind=AssetKind.TABLE, name="t"), prevention_owner=bot.team.data[0], note=""
+            kind=VerdictKind.OWNS,
+            asset=Asset(kind=AssetKind.TABLE, name="t"),
+            prevention_owner=bot.team.data[0],
+            note="",
         )
         clear = VerdictSubmission(kind=VerdictKind.CLEAR, asset=None, prevention_owner=None, note="")
         await asyncio.gather(

@@ -33,7 +33,13 @@ class TestOpenByCommand:
         channel = bot.sb.channel(channel_id)
         assert CHANNEL_NAME.match(channel.name) and channel.name.startswith("inc-")
         assert channel.name.endswith("churn-model-predictions-all-zero")
-        expected = {*bot.team.ml, *bot.team.ml_group, *bot.team.data, *bot.team.data_group, bot.team.commander}
+        expected = {
+            *bot.team.ml,
+            *bot.team.ml_group,
+            *bot.team.data,
+            *bot.team.data_group,
+            bot.team.commander,
+        }
         assert expected <= set(channel.members)
         assert bot.team.outsider not in channel.members
         incident = await bot.incident_in(channel_id)

@@ -33,9 +33,7 @@ class TestOpenByModal:
         incident = incidents[0]
         assert incident.title == "Feature store lagging" and incident.origin == "modal"
         assert [str(a) for a in incident.assets] == ["table features.user_daily"]
-        channel_id = await eventually(
-            lambda: _opened_channel(bot, incident.id), what="channel opened"
-        )
+        channel_id = await eventually(lambda: _opened_channel(bot, incident.id), what="channel opened")
         assert bot.sb.channel(channel_id).is_private
 
     async def test_missing_title_is_refused_inside_the_form(self, bot: BotUnderTest) -> None:
@@ -55,7 +53,9 @@ class TestOpenByModal:
         views = await eventually(lambda: bot.sb.open_views(user), what="open form")
         ack = await bot.sb.submit_view(user, views[-1].id, OPEN_FORM, times=2)
         assert ack.ok
-        await eventually(lambda: [c for c in bot.sb.channels() if "feature-store-lagging" in c.name], what="channel")
+        await eventually(
+            lambda: [c for c in bot.sb.channels() if "feature-store-lagging" in c.name], what="channel"
+        )
         await asyncio.sleep(0.5)
         assert len([c for c in bot.sb.channels() if "feature-store-lagging" in c.name]) == 1
         assert len(await bot.incidents()) == 1
@@ -90,7 +90,8 @@ class TestSlackFailures:
         user = bot.team.commander
         await bot.sb.slash_command(user, "/incident", "open Forbidden channel sev3")
         told = await eventually(
-            lambda: [e for e in bot.sb.ephemerals(user) if "workspace setting forbids" in e.text], what="message"
+            lambda: [e for e in bot.sb.ephemerals(user) if "workspace setting forbids" in e.text],
+            what="message",
         )
         assert told
 

@@ -78,7 +78,9 @@ def team_config(team: Team, **overrides: Any) -> HandoffConfig:
         "triage_channel": team.triage,
         "alerts": {
             "announce_after": "0.2s",
-            "sources": {"alertmanager": {"kind": "alertmanager", "auth": "bearer", "secret": "am-token-123456"}},
+            "sources": {
+                "alertmanager": {"kind": "alertmanager", "auth": "bearer", "secret": "am-token-123456"}
+            },
         },
         "reminders": {"sweep_every": "1h"},
     }
