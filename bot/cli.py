@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -114,7 +113,7 @@ def socket() -> None:
         handoff = await build_handoff(settings, config)
         await handoff.start()
         try:
-            await AsyncSocketModeHandler(handoff.bolt, app_token).start_async()
+            await AsyncSocketModeHandler(handoff.bolt, app_token).start_async()  # type: ignore[no-untyped-call]
         finally:
             await handoff.stop()
 
@@ -186,4 +185,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -62,7 +62,7 @@ class ChannelConfig(_Strict):
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(
                 f"unknown placeholder {exc}; use {{yyyymmdd}}, {{date}}, {{slug}}, {{id}}, {{severity}}"
-            )
+            ) from None
         return v
 
 
@@ -114,8 +114,15 @@ class AlertsConfig(AlertIntakeConfig):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    group_window: Duration = timedelta(minutes=30)  # alerts on the same asset within this window share an incident
-    announce_after: Duration = timedelta(seconds=3)  # alert updates within this burst make one channel message
+    group_window: Duration = timedelta(
+        minutes=30
+    )  # alerts on the same asset within this window share an incident
+    announce_after: Duration = timedelta(
+        seconds=3
+    )  # alert updates within this burst make one channel message
+    reclaim_after: Duration = timedelta(
+        seconds=30
+    )  # an alert left unacked this long (a crashed consumer) is taken over
 
 
 class HandoffConfig(_Strict):

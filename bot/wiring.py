@@ -13,11 +13,10 @@ if TYPE_CHECKING:
 
 def attach_alerts(handoff: Handoff) -> None:
     """`POST /alerts/<source>` persists alerts; a background consumer turns them into incidents."""
+    from bot.logging import register_secrets
     from bot.services.alerts import AlertService
     from bot.store.alert_inbox import AlertInbox
     from handlers.alerts import alert_routes
-
-    from bot.logging import register_secrets
 
     config = handoff.config.alerts
     services = handoff.services
@@ -32,6 +31,7 @@ def attach_alerts(handoff: Handoff) -> None:
         services.clock,
         group_window=config.group_window,
         announce_after=config.announce_after.total_seconds(),
+        reclaim_idle_ms=int(config.reclaim_after.total_seconds() * 1000),
     )
     services.extras["alerts"] = service
     services.extras["routes"] += alert_routes(

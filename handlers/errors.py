@@ -56,11 +56,11 @@ async def tell(client: AsyncWebClient, body: dict[str, Any], text: str, respond:
 INFLIGHT: set[asyncio.Task[Any]] = set()  # lazy listeners still working after their ack
 
 
-async def drain_inflight(timeout: float) -> None:
+async def drain_inflight(grace: float) -> None:
     """On shutdown, give the work started after acks a moment to finish before connections close."""
     pending = [t for t in INFLIGHT if not t.done()]
     if pending:
-        await asyncio.wait(pending, timeout=timeout)
+        await asyncio.wait(pending, timeout=grace)
 
 
 def reporting(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import yaml
 
@@ -47,7 +46,8 @@ class TestManifest:
         urls = {c["url"] for c in manifest["features"]["slash_commands"]}
         urls.add(manifest["settings"]["interactivity"]["request_url"])
         urls.add(manifest["settings"]["event_subscriptions"]["request_url"])
-        assert len(urls) == 1 and next(iter(urls)).endswith("/slack/events")
+        assert len(urls) == 1
+        assert next(iter(urls)).endswith("/slack/events")
         assert manifest["features"]["slash_commands"][0]["command"] == "/incident"
 
     def test_method_names_are_real(self) -> None:

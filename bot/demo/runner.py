@@ -231,9 +231,9 @@ class Demo:
         self, sb: SlackSandbox, team: DemoTeam, redis_url: str, stack: contextlib.AsyncExitStack
     ) -> Handoff:
         settings = Settings(
-            slack_bot_token=sb.bot_token,  # type: ignore[arg-type]
-            slack_signing_secret=sb.signing_secret,  # type: ignore[arg-type]
-            slack_api_url=sb.api_url,  # type: ignore[arg-type]
+            slack_bot_token=sb.bot_token,
+            slack_signing_secret=sb.signing_secret,
+            slack_api_url=sb.api_url,
             redis_url=redis_url,
         )
         handoff = await build_handoff(settings, demo_config(sb, team))
@@ -288,7 +288,7 @@ class Demo:
                 return incident  # type: ignore[no-any-return]
         return None
 
-    async def _until(self, check: Any, timeout: float = 60.0) -> Any:
+    async def _until(self, check: Any, timeout: float = 60.0) -> Any:  # noqa: ASYNC109
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
@@ -310,7 +310,7 @@ class Demo:
             for verdict in round_:
                 user = team.responder(verdict.side)
                 await sb.click(user, f"Confirm for {verdict.side.label}", channel=incident.channel_id)
-                await self._until(lambda u=user: self._has_view(sb, u))  # type: ignore[misc]
+                await self._until(lambda u=user: self._has_view(sb, u))
                 values: dict[str, Any] = {f"{verdict.side.label} verdict": verdict.say}
                 if verdict.asset:
                     values["Failed asset: kind (if your asset failed)"] = verdict.asset[0]
@@ -330,7 +330,7 @@ class Demo:
 
     async def _decided(self, store: Any, incident_id: str) -> Incident | None:
         incident = await store.get(incident_id)
-        return incident if incident.decision_ts else None  # type: ignore[no-any-return]
+        return incident if incident.decision_ts else None
 
     def _finish(self, incident: Incident) -> int:
         decision = incident.decision

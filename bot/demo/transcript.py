@@ -17,7 +17,7 @@ _EMOJI = {
     ":white_check_mark:": "✅",
     ":red_circle:": "🔴",
     ":grey_question:": "❔",
-    ":heavy_minus_sign:": "➖",
+    ":heavy_minus_sign:": "—",
     ":x:": "❌",
     ":hourglass_flowing_sand:": "⏳",
     ":white_circle:": "⚪",

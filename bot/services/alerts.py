@@ -7,8 +7,8 @@ import contextlib
 import os
 import socket
 from collections.abc import Coroutine, Sequence
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from redis.asyncio import Redis

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-
-import asyncio
 
 import structlog
 from pydantic import BaseModel, Field

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import structlog
+from slack_sdk.models.blocks import Block
 
 from bot.domain.incident import Incident
 from bot.domain.models import Side
@@ -20,9 +21,9 @@ class IncidentMessages:
     def __init__(self, gateway: SlackGateway, directory: ResponderDirectory) -> None:
         self.gateway = gateway
         self.directory = directory
-        self.playbook_names: dict[Side, list[str]] = {}
+        self.playbook_names: dict[Side, list[str]] = {}  # shown as Run buttons on each checklist
 
-    async def card(self, incident: Incident) -> list[blocks.Block]:
+    async def card(self, incident: Incident) -> list[Block]:
         return blocks.incident_card(incident, await self.directory.everyone())
 
     async def find_posted(self, channel: str, block_id: str) -> str | None:
@@ -50,7 +51,7 @@ class IncidentMessages:
             incident.channel_id, blocks.checklist_text(incident, side), await self._checklist(incident, side)
         )
 
-    async def _checklist(self, incident: Incident, side: Side) -> list[blocks.Block]:
+    async def _checklist(self, incident: Incident, side: Side) -> list[Block]:
         return blocks.checklist(
             incident, side, await self.directory.members(side), self.playbook_names.get(side, [])
         )

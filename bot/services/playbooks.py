@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 import structlog
-from slack_sdk.models.blocks import Block
 from redis.asyncio import Redis
+from slack_sdk.models.blocks import Block
 
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.incident import Incident
@@ -20,9 +20,9 @@ from bot.slack import blocks
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.store import keys
 from bot.store.base import IncidentStore
+from playbooks.bindings import IncidentScope
 from playbooks.errors import PlaybookError
 from playbooks.results import PlaybookRun
-from playbooks.bindings import IncidentScope
 from playbooks.runner import RunContext, run_playbook
 from playbooks.schema import Playbook
 
@@ -118,7 +118,9 @@ class PlaybookService:
         def render(run: PlaybookRun) -> list[Block]:
             wall = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
             steps = [(s.id, s.kind, s.state.value, s.detail or (s.error or ""), s.elapsed) for s in run.steps]
-            return blocks.playbook_progress(playbook.name, playbook.side, incident_id, user_id, steps, run.done, wall)
+            return blocks.playbook_progress(
+                playbook.name, playbook.side, incident_id, user_id, steps, run.done, wall
+            )
 
         async def progress(run: PlaybookRun) -> None:
             nonlocal ts
@@ -141,7 +143,9 @@ class PlaybookService:
         except PlaybookError as exc:
             raise InvalidInput(f"Playbook `{playbook.name}` cannot run: {exc}") from None
         await progress(run)
-        await self.redis.set(keys.playbook_run(run.run_id), run.model_dump_json(), ex=int(RUN_TTL.total_seconds()))
+        await self.redis.set(
+            keys.playbook_run(run.run_id), run.model_dump_json(), ex=int(RUN_TTL.total_seconds())
+        )
         for finding in run.item_findings():
             if finding.item_ref not in incident.evidence:
                 continue

@@ -657,20 +657,34 @@ STEP_EMOJI = {
 
 
 def playbook_progress(
-    name: str, side: Side, incident_id: str, started_by: str | None, steps: Sequence[tuple[str, str, str, str, float | None]], done: bool, wall: float | None
+    name: str,
+    side: Side,
+    incident_id: str,
+    started_by: str | None,
+    steps: Sequence[tuple[str, str, str, str, float | None]],
+    done: bool,
+    wall: float | None,
 ) -> list[Block]:
     """One message per run, updated as steps finish: (step id, kind, state, detail, seconds) per step."""
     who = f"<@{started_by}>" if started_by else "the incident opening"
     state = "finished" if done else "running"
     blocks: list[Block] = [
-        SectionBlock(text=_md(f"*Playbook `{escape(name)}`* ({side.label}) for {incident_id}, started by {who}: {state}"))
+        SectionBlock(
+            text=_md(
+                f"*Playbook `{escape(name)}`* ({side.label}) for {incident_id}, started by {who}: {state}"
+            )
+        )
     ]
     for step_id, kind, step_state, detail, seconds in steps[:45]:
         took = f" · {seconds:.2f} s" if seconds is not None else ""
-        line = f"{STEP_EMOJI.get(step_state, ':white_circle:')} *{escape(step_id)}* `{kind}` {step_state}{took}"
+        line = (
+            f"{STEP_EMOJI.get(step_state, ':white_circle:')} *{escape(step_id)}* `{kind}` {step_state}{took}"
+        )
         if detail:
             line += f"\n{escape(truncate(detail, 500))}"
         blocks.append(SectionBlock(text=_md(line)))
     if done and wall is not None:
-        blocks.append(ContextBlock(elements=[_md(f"Wall time {wall:.2f} s; findings were written to the checklist.")]))
+        blocks.append(
+            ContextBlock(elements=[_md(f"Wall time {wall:.2f} s; findings were written to the checklist.")])
+        )
     return blocks

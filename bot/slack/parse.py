@@ -198,7 +198,7 @@ def parse_verdict_submission(values: Mapping[str, Any], side: Side) -> VerdictSu
     owner = _value(values, BlockId.PREVENTION_OWNER).get("selected_user")
     asset = None
     if kind is VerdictKind.OWNS:
-        errors = {}
+        errors: dict[str, str] = {}
         if not asset_kind:
             errors[BlockId.ASSET_KIND] = f"Name the kind of {side.label} asset that failed."
         if not asset_name:
@@ -207,7 +207,7 @@ def parse_verdict_submission(values: Mapping[str, Any], side: Side) -> VerdictSu
             errors[BlockId.PREVENTION_OWNER] = "Who owns the prevention work?"
         if errors:
             raise FormErrors(errors)
-        asset = Asset(kind=AssetKind(asset_kind), name=asset_name)
+        asset = Asset(kind=AssetKind(str(asset_kind)), name=asset_name)
     return VerdictSubmission(
         kind=kind,
         asset=asset,

@@ -6,8 +6,8 @@ import asyncio
 import inspect
 import random
 from collections.abc import Callable, Sequence
-from typing import Any, cast
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from redis.asyncio import Redis
 

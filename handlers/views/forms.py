@@ -64,7 +64,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def ack_evidence(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
         try:
             parse_evidence_submission(_values(view))
-            incident_id, ref = unpack(view["private_metadata"], 2)
+            _incident_id, ref = unpack(view["private_metadata"], 2)
             await services.evidence.require_side(body["user"]["id"], Side(ref.split(".", 1)[0]))
         except FormErrors as exc:
             await ack(response_action="errors", errors=exc.errors)
@@ -83,7 +83,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await services.evidence.set_by_person(incident_id, ref, body["user"]["id"], form)
 
     async def ack_verdict(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
-        incident_id, side_value = unpack(view["private_metadata"], 2)
+        _incident_id, side_value = unpack(view["private_metadata"], 2)
         side = Side(side_value)
         try:
             parse_verdict_submission(_values(view), side)

@@ -36,7 +36,8 @@ class TestScenarios:
         code = await Demo(scenario, False, redis_url, 0, Transcript(console)).run()
         text = console.export_text()
         assert code == 0, text
-        assert "Ownership decision posted" in text and "as the domain rules give" in text
+        assert "Ownership decision posted" in text
+        assert "as the domain rules give" in text
         if name == "dispute":
             assert "joint triage needed" in text
 

@@ -35,7 +35,8 @@ async def set_evidence(
     if link:
         values["Link (dashboard, query, run)"] = link
     ack = await bot.sb.submit_view(user, values=values)
-    assert ack.ok and not getattr(ack, "errors", None), ack
+    assert ack.ok, ack
+    assert not ack.errors, ack
 
     async def recorded() -> bool:
         item = (await bot.bot.services.store.get(incident.id)).evidence[ref]

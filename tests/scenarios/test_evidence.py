@@ -70,7 +70,8 @@ class TestChecklists:
             lambda: [e for e in bot.sb.ephemerals(outsider) if "Only DataOps responders" in e.text],
             what="refusal",
         )
-        assert refusal and bot.sb.open_views(outsider) == []
+        assert refusal
+        assert bot.sb.open_views(outsider) == []
         assert (await bot.bot.services.store.get(incident.id)).evidence[
             "dataops.volume"
         ].status is EvidenceStatus.UNKNOWN
@@ -92,10 +93,15 @@ class TestDecision:
         await confirm(bot, ml, incident, Side.MLOPS, "Our side is clear")
         posted = await eventually(lambda: decision_messages(bot, incident.channel_id or ""), what="decision")
         text = str(posted[0].blocks)  # type: ignore[attr-defined]
-        assert "DataOps" in text and "features.user_daily" in text and data in text and ml in text
+        assert "DataOps" in text
+        assert "features.user_daily" in text
+        assert data in text
+        assert ml in text
         decided = await bot.bot.services.store.get(incident.id)
-        assert decided.state is IncidentState.DECIDED and decided.decision is not None
-        assert decided.decision.owner is Owner.DATAOPS and decided.decision.prevention_owner == data
+        assert decided.state is IncidentState.DECIDED
+        assert decided.decision is not None
+        assert decided.decision.owner is Owner.DATAOPS
+        assert decided.decision.prevention_owner == data
         await eventually(
             lambda: "owner: DataOps" in bot.sb.channel(incident.channel_id or "").topic.value, what="topic"
         )
@@ -115,7 +121,8 @@ class TestDecision:
         )
         assert "Table freshness" in str(dispute[0].blocks)
         after = await bot.bot.services.store.get(incident.id)
-        assert after.verdicts == {} and after.state is IncidentState.INVESTIGATING
+        assert after.verdicts == {}
+        assert after.state is IncidentState.INVESTIGATING
         assert decision_messages(bot, incident.channel_id or "") == []
 
     async def test_non_member_cannot_confirm(self, bot: BotUnderTest) -> None:
@@ -134,7 +141,8 @@ class TestDecision:
         incident = await open_incident(bot)
         ack = await confirm(bot, bot.team.data[0], incident, Side.DATAOPS, "Our asset failed")
         errors = getattr(ack, "errors", None) or (ack.json() or {}).get("errors")  # type: ignore[attr-defined]
-        assert errors and set(errors) >= {"asset_kind", "asset_name", "prevention_owner"}
+        assert errors
+        assert set(errors) >= {"asset_kind", "asset_name", "prevention_owner"}
         assert (await bot.bot.services.store.get(incident.id)).verdicts == {}
 
     async def test_close_needs_a_decision_then_works(self, bot: BotUnderTest) -> None:
@@ -188,8 +196,8 @@ class TestExactlyOnce:
         incidents = list({i.id: i for i in incidents}.values())
         assert len(incidents) == 50
         svc = bot.bot.services.evidence
-        from bot.slack.parse import VerdictSubmission
         from bot.domain.models import Asset, AssetKind, VerdictKind
+        from bot.slack.parse import VerdictSubmission
 
         owns = VerdictSubmission(
             kind=VerdictKind.OWNS,

@@ -31,7 +31,8 @@ class TestOpenByCommand:
         """`/incident open` creates a valid channel, invites responders, group members and the commander."""
         channel_id = await open_by_command(bot, "open Churn model predictions all zero sev2")
         channel = bot.sb.channel(channel_id)
-        assert CHANNEL_NAME.match(channel.name) and channel.name.startswith("inc-")
+        assert CHANNEL_NAME.match(channel.name)
+        assert channel.name.startswith("inc-")
         assert channel.name.endswith("churn-model-predictions-all-zero")
         expected = {
             *bot.team.ml,
@@ -43,12 +44,15 @@ class TestOpenByCommand:
         assert expected <= set(channel.members)
         assert bot.team.outsider not in channel.members
         incident = await bot.incident_in(channel_id)
-        assert incident.severity is Severity.SEV2 and incident.state is IncidentState.INVESTIGATING
+        assert incident.severity is Severity.SEV2
+        assert incident.state is IncidentState.INVESTIGATING
         assert incident.commander == bot.team.commander
         card = bot.sb.message(channel_id, incident.card_ts or "")
         assert card.pinned
         text = str(card.blocks)
-        assert "Churn model predictions all zero" in text and "SEV2" in text and bot.team.commander in text
+        assert "Churn model predictions all zero" in text
+        assert "SEV2" in text
+        assert bot.team.commander in text
         assert incident.id in channel.topic.value
         checklists = [m for m in bot.messages(channel_id) if "evidence for" in m.text]
         assert len(checklists) == 2
@@ -58,7 +62,8 @@ class TestOpenByCommand:
         first = await open_by_command(bot, "open Stale features sev3", bot.team.commander)
         second = await open_by_command(bot, "open Stale features sev3", bot.team.ml[0])
         names = {bot.sb.channel(first).name, bot.sb.channel(second).name}
-        assert len(names) == 2 and all(CHANNEL_NAME.match(n) for n in names)
+        assert len(names) == 2
+        assert all(CHANNEL_NAME.match(n) for n in names)
 
     async def test_repeated_command_opens_one_incident(self, bot: BotUnderTest) -> None:
         """The same person sending the same open twice at once gets one incident and one channel."""
@@ -79,7 +84,8 @@ class TestBadInput:
         ack = await bot.sb.slash_command(bot.team.commander, "/incident", "opne Something")
         assert ack.ok
         seen = bot.sb.ephemerals(bot.team.commander)
-        assert "Unknown subcommand `opne`" in seen[-1].text and "/incident help" in seen[-1].text
+        assert "Unknown subcommand `opne`" in seen[-1].text
+        assert "/incident help" in seen[-1].text
         await asyncio.sleep(0.3)
         assert await bot.incidents() == []
 

@@ -31,7 +31,8 @@ class TestOpenByModal:
         assert ack.ok
         incidents = await eventually(bot.incidents, what="incident")
         incident = incidents[0]
-        assert incident.title == "Feature store lagging" and incident.origin == "modal"
+        assert incident.title == "Feature store lagging"
+        assert incident.origin == "modal"
         assert [str(a) for a in incident.assets] == ["table features.user_daily"]
         channel_id = await eventually(lambda: _opened_channel(bot, incident.id), what="channel opened")
         assert bot.sb.channel(channel_id).is_private
@@ -42,7 +43,8 @@ class TestOpenByModal:
         await bot.sb.slash_command(user, "/incident", "open")
         await eventually(lambda: bot.sb.open_views(user), what="open form")
         ack = await bot.sb.submit_view(user, values={"Title": "   "})
-        assert ack.errors and "title" in ack.errors
+        assert ack.errors
+        assert "title" in ack.errors
         await asyncio.sleep(0.3)
         assert await bot.incidents() == []
 

@@ -43,7 +43,8 @@ class TestRedisIncidentStore:
     async def test_create_and_get_round_trip(self, store: RedisIncidentStore) -> None:
         """A created incident reads back equal, at version 1, with its timeline."""
         created, fresh = await store.create(make_incident("INC-1"), [entry("opened")])
-        assert fresh and created.version == 1
+        assert fresh
+        assert created.version == 1
         assert await store.get("INC-1") == created
         assert [e.text for e in await store.timeline("INC-1")] == ["opened"]
 
@@ -112,7 +113,8 @@ class TestRedisIncidentStore:
         await store.create(make_incident("INC-1"))
         await store.bind_channel("C123", "INC-1")
         found = await store.find_by_channel("C123")
-        assert found is not None and found.id == "INC-1"
+        assert found is not None
+        assert found.id == "INC-1"
         assert await store.find_by_channel("C999") is None
         results = await asyncio.gather(*(store.claim_once("slot-1", timedelta(minutes=5)) for _ in range(20)))
         assert results.count(True) == 1
@@ -125,7 +127,9 @@ class TestRedisDurability:
         try:
             client = aioredis.Redis.from_url(server.url)
             store = RedisIncidentStore(client)
-            written = [(await store.create(make_incident(f"INC-{n}"), [entry(f"e{n}")]))[0] for n in range(20)]
+            written = [
+                (await store.create(make_incident(f"INC-{n}"), [entry(f"e{n}")]))[0] for n in range(20)
+            ]
             await client.aclose()
             server.kill()
             server.start()

@@ -156,7 +156,7 @@ class BotUnderTest:
         return self.sb.messages(channel_id)
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+async def eventually(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:  # noqa: ASYNC109
     """Poll `check` (sync or async) until it returns something truthy; the work after an ack is async."""
     deadline = time.monotonic() + timeout
     last: Any = None
