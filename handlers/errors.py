@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import DomainError
@@ -86,6 +86,36 @@ def reporting(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[Non
             await tell(client, body, message, respond)
 
     return wrapper
+
+
+AckFunction = Callable[..., Awaitable[bool | None]]
+Work = Callable[..., Awaitable[None]]
+
+
+def later(work: Awaitable[None]) -> None:
+    """Start work after the ack, tracked so a shutdown can let it finish."""
+    task = asyncio.ensure_future(work)
+    INFLIGHT.add(task)
+    task.add_done_callback(INFLIGHT.discard)
+
+
+def ack_then(ack_fn: AckFunction, *work: Work) -> Callable[..., Awaitable[None]]:
+    """A Bolt listener: `ack_fn(ack=, body=)` answers Slack; then each `work` starts as a task.
+
+    With process_before_response=True Bolt sends the answer when the listener returns, so the listener only
+    parses and acks, and everything slow runs after. (Bolt's lazy listeners do the same but copy the whole
+    request for each one; this costs nothing per request.) `ack_fn` returning False skips the work.
+    """
+
+    async def listener(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        if await ack_fn(ack=ack, body=body) is False:
+            return
+        for fn in work:
+            later(fn(body=body, client=client, respond=respond, view=body.get("view")))
+
+    return listener
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -12,7 +12,7 @@ from bot.domain.models import Side
 from bot.services.deps import Services
 from bot.slack import blocks
 from bot.slack.ids import ActionId, unpack
-from handlers.errors import reporting
+from handlers.errors import ack_then, reporting
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def _action(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    async def ack_now(ack: AsyncAck) -> None:
+    async def ack_now(ack: AsyncAck, **_: Any) -> None:
         await ack()
 
     @reporting
@@ -46,8 +46,8 @@ def register(app: AsyncApp, services: Services) -> None:
         if runner is not None:
             await runner.run_by_name(incident_id, name, body["user"]["id"])
 
-    app.action(ActionId.SET_EVIDENCE.value)(ack=ack_now, lazy=[set_evidence])
-    app.action(ActionId.CONFIRM_SIDE.value)(ack=ack_now, lazy=[confirm_side])
+    app.action(ActionId.SET_EVIDENCE.value)(ack_then(ack_now, set_evidence))
+    app.action(ActionId.CONFIRM_SIDE.value)(ack_then(ack_now, confirm_side))
     app.action(re.compile(rf"^{re.escape(ActionId.RUN_PLAYBOOK.value)}\.\d+$"))(
-        ack=ack_now, lazy=[run_playbook]
+        ack_then(ack_now, run_playbook)
     )

@@ -13,13 +13,13 @@ from bot.domain.reminders import SnoozeChoice
 from bot.services.deps import Services
 from bot.services.reminders import ReminderService
 from bot.slack.ids import ActionId, unpack
-from handlers.errors import reporting
+from handlers.errors import ack_then, reporting
 
 SNOOZE_ACTION = re.compile(rf"^{re.escape(ActionId.SNOOZE.value)}\.\d+$")
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    async def ack_now(ack: AsyncAck) -> None:
+    async def ack_now(ack: AsyncAck, **_: Any) -> None:
         await ack()
 
     @reporting
@@ -34,4 +34,4 @@ def register(app: AsyncApp, services: Services) -> None:
             raise InvalidInput(f"Unknown snooze `{choice}`.") from None
         await reminders.snooze(incident_id, body["user"]["id"], until)
 
-    app.action(SNOOZE_ACTION)(ack=ack_now, lazy=[snooze])
+    app.action(SNOOZE_ACTION)(ack_then(ack_now, snooze))

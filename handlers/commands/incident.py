@@ -22,7 +22,7 @@ from bot.slack.parse import (
     StatusCommand,
     parse_command,
 )
-from handlers.errors import reporting
+from handlers.errors import ack_then, reporting
 
 
 def _request_key(body: dict[str, Any], title: str, severity: str) -> str:
@@ -34,20 +34,21 @@ def _request_key(body: dict[str, Any], title: str, severity: str) -> str:
 def register(app: AsyncApp, services: Services) -> None:
     command_name = services.config.command
 
-    async def ack_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+    async def ack_command(ack: AsyncAck, body: dict[str, Any]) -> bool:
         try:
-            parsed = parse_command(command.get("text", ""), command_name)
+            parsed = parse_command(body.get("text", ""), command_name)
         except DomainError as exc:
             await ack(text=f":warning: {exc}")
-            return
+            return False
         if isinstance(parsed, HelpCommand):
             await ack(text=blocks.help_text(command_name))
-        elif isinstance(parsed, OpenCommand) and parsed.title:
-            await ack(
-                text=f":hourglass_flowing_sand: Opening *{blocks.escape(parsed.title)}* ({parsed.severity.label})…"
-            )
+            return False
+        if isinstance(parsed, OpenCommand) and parsed.title:
+            opening = f"Opening *{blocks.escape(parsed.title)}* ({parsed.severity.label})…"
+            await ack(text=f":hourglass_flowing_sand: {opening}")
         else:
             await ack()
+        return True
 
     @reporting
     async def run_command(
@@ -99,4 +100,4 @@ def register(app: AsyncApp, services: Services) -> None:
             incident = await services.incidents.for_channel(channel)
             await runner.run_by_name(incident.id, parsed.playbook, user)
 
-    app.command(command_name)(ack=ack_command, lazy=[run_command])
+    app.command(command_name)(ack_then(ack_command, run_command))

@@ -18,7 +18,7 @@ from bot.slack.parse import (
     parse_open_submission,
     parse_verdict_submission,
 )
-from handlers.errors import reporting, tell
+from handlers.errors import ack_then, reporting, tell
 
 
 def _values(view: dict[str, Any]) -> dict[str, Any]:
@@ -26,13 +26,14 @@ def _values(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    async def ack_open(ack: AsyncAck, view: dict[str, Any]) -> None:
+    async def ack_open(ack: AsyncAck, body: dict[str, Any]) -> bool:
         try:
-            parse_open_submission(_values(view))
+            parse_open_submission(_values(body["view"]))
         except FormErrors as exc:
             await ack(response_action="errors", errors=exc.errors)
-            return
+            return False
         await ack()
+        return True
 
     @reporting
     async def open_incident(
@@ -53,26 +54,27 @@ def register(app: AsyncApp, services: Services) -> None:
                 idempotency_key=f"view:{view['id']}",
             )
         )
-        origin_channel = view.get("private_metadata") or user
-        verb = "Opened" if created else "Already open:"
-        await client.chat_postEphemeral(
-            channel=origin_channel, user=user, text=f"{verb} {incident.id} in <#{incident.channel_id}>"
-        ) if origin_channel != user else await client.chat_postMessage(
-            channel=user, text=f"{verb} {incident.id} in <#{incident.channel_id}>"
-        )
+        text = f"{'Opened' if created else 'Already open:'} {incident.id} in <#{incident.channel_id}>"
+        origin_channel = view.get("private_metadata")
+        if origin_channel:
+            await client.chat_postEphemeral(channel=origin_channel, user=user, text=text)
+        else:
+            await client.chat_postMessage(channel=user, text=text)
 
-    async def ack_evidence(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
+    async def ack_evidence(ack: AsyncAck, body: dict[str, Any]) -> bool:
+        view = body["view"]
         try:
             parse_evidence_submission(_values(view))
             _incident_id, ref = unpack(view["private_metadata"], 2)
             await services.evidence.require_side(body["user"]["id"], Side(ref.split(".", 1)[0]))
         except FormErrors as exc:
             await ack(response_action="errors", errors=exc.errors)
-            return
+            return False
         except NotAllowed as exc:
             await ack(response_action="errors", errors={BlockId.STATUS.value: str(exc)[:150]})
-            return
+            return False
         await ack()
+        return True
 
     @reporting
     async def save_evidence(
@@ -82,7 +84,8 @@ def register(app: AsyncApp, services: Services) -> None:
         form = parse_evidence_submission(_values(view))
         await services.evidence.set_by_person(incident_id, ref, body["user"]["id"], form)
 
-    async def ack_verdict(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
+    async def ack_verdict(ack: AsyncAck, body: dict[str, Any]) -> bool:
+        view = body["view"]
         _incident_id, side_value = unpack(view["private_metadata"], 2)
         side = Side(side_value)
         try:
@@ -90,11 +93,12 @@ def register(app: AsyncApp, services: Services) -> None:
             await services.evidence.require_side(body["user"]["id"], side)
         except FormErrors as exc:
             await ack(response_action="errors", errors=exc.errors)
-            return
+            return False
         except NotAllowed as exc:
             await ack(response_action="errors", errors={BlockId.VERDICT.value: str(exc)[:150]})
-            return
+            return False
         await ack()
+        return True
 
     @reporting
     async def save_verdict(
@@ -112,6 +116,6 @@ def register(app: AsyncApp, services: Services) -> None:
                 f"Thanks, {side.label}'s verdict is recorded. Waiting for: {waiting}.",
             )
 
-    app.view(CallbackId.OPEN_INCIDENT.value)(ack=ack_open, lazy=[open_incident])
-    app.view(CallbackId.SET_EVIDENCE.value)(ack=ack_evidence, lazy=[save_evidence])
-    app.view(CallbackId.VERDICT.value)(ack=ack_verdict, lazy=[save_verdict])
+    app.view(CallbackId.OPEN_INCIDENT.value)(ack_then(ack_open, open_incident))
+    app.view(CallbackId.SET_EVIDENCE.value)(ack_then(ack_evidence, save_evidence))
+    app.view(CallbackId.VERDICT.value)(ack_then(ack_verdict, save_verdict))
