@@ -13,11 +13,10 @@ import uvicorn
 def bare(process_before_response: bool) -> Any:
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
     from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.routing import Route
-
-    from slack_sdk.web.async_client import AsyncWebClient
 
     client = AsyncWebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"])
     app = AsyncApp(
@@ -56,10 +55,7 @@ def main() -> None:
     parser.add_argument("kind", choices=["bare", "bare-default", "handoff"])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    if args.kind == "handoff":
-        app = asyncio.run(handoff())
-    else:
-        app = bare(args.kind == "bare")
+    app = asyncio.run(handoff()) if args.kind == "handoff" else bare(args.kind == "bare")
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, lifespan="on")
 
 
