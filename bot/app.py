@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,10 +133,13 @@ def build_asgi(handoff: Handoff, extra_routes: list[BaseRoute] | None = None) ->
 
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
+        # Every log line of this request (and of the work it starts) carries the same request id.
+        structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12])
         try:
             return await slack_handler.handle(request)
         finally:
             handoff.metrics.slack_requests.observe(time.perf_counter() - started)
+            structlog.contextvars.unbind_contextvars("request_id")
 
     async def healthz(_: Request) -> Response:
         return PlainTextResponse("ok")

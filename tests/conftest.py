@@ -10,6 +10,8 @@ import redis.asyncio as aioredis
 
 from tests.support.services import PostgresServer, RedisServer, port_open
 
+pytest_plugins = ["tests.support.fixtures"]
+
 _started: list[RedisServer | PostgresServer] = []
 
 

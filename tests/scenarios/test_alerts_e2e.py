@@ -18,8 +18,8 @@ from tests.support.alerts import (
     ALL_RESOLVED,
     alert_entries,
     alerts_redis_url,
-    announcements,
     announced_count,
+    announcements,
     as_firing,
     as_resolved,
     fixture_json,
@@ -111,16 +111,19 @@ class TestRecordedPayloads:
         assert await drain(bot) == len(keys_)
 
         (incident,) = await bot.incidents()
-        assert incident.origin == "alert" and incident.opening.done
+        assert incident.origin == "alert"
+        assert incident.opening.done
         assert incident.title == case.title
         assert incident.severity is case.severity
         assert incident.assets == [case.asset]
-        assert incident.alert_keys == keys_ and incident.alerts_firing == keys_
+        assert incident.alert_keys == keys_
+        assert incident.alerts_firing == keys_
         assert incident.state is IncidentState.INVESTIGATING
         assert incident.channel_id is not None
         assert incident_channels(bot) == [incident.channel_id]
         card = bot.sb.message(incident.channel_id, incident.card_ts or "")
-        assert card.pinned and case.title[:60] in str(card.blocks)
+        assert card.pinned
+        assert case.title[:60] in str(card.blocks)
         # The opening alert is the incident itself; the others of the payload are announced in one message.
         assert await alert_entries(bot, incident.id) == keys_[1:]
         assert len(announcements(bot, incident.channel_id)) == (1 if len(keys_) > 1 else 0)
@@ -130,7 +133,8 @@ class TestRecordedPayloads:
         (again,) = await bot.incidents()
         assert again.id == incident.id
         assert incident_channels(bot) == [incident.channel_id]
-        assert again.alert_keys == keys_ and again.alerts_firing == keys_
+        assert again.alert_keys == keys_
+        assert again.alerts_firing == keys_
         assert await alert_entries(bot, incident.id) == [*keys_[1:], *keys_]
         assert await settled(bot, again)
         last = announcements(bot, incident.channel_id)[-1].text
@@ -147,9 +151,11 @@ class TestRecordedPayloads:
         incidents = await bot.incidents()
         by_asset = {tuple(i.assets): i for i in incidents}
         assert set(by_asset) == {(c.asset,) for c in RECORDED}
-        assert len(incidents) == 4 and len(incident_channels(bot)) == 4
+        assert len(incidents) == 4
+        assert len(incident_channels(bot)) == 4
         gx = by_asset[(Asset(kind=AssetKind.TABLE, name="user_features"),)]
-        assert len(gx.alert_keys) == 6 and gx.severity is Severity.SEV3
+        assert len(gx.alert_keys) == 6
+        assert gx.severity is Severity.SEV3
         assert all(i.opening.done for i in incidents)
 
 
@@ -182,7 +188,8 @@ class TestResolved:
         text = announcements(bot, incident.channel_id)[-1].text
         assert "Resolved: user_daily not updated for 6h (alertmanager)" in text
         assert ALL_RESOLVED in text
-        assert current.state is IncidentState.INVESTIGATING and current.active
+        assert current.state is IncidentState.INVESTIGATING
+        assert current.active
         assert [i.id for i in await bot.incidents()] == [incident.id]
         assert await settled(bot, current)
 
@@ -192,7 +199,8 @@ class TestResolved:
         (key,) = await post_alerts(bot, "alertmanager", as_firing(resolved))
         await drain(bot)
         (incident,) = await bot.incidents()
-        assert incident.title == "PSI back to 0.05" and incident.alerts_firing == [key]
+        assert incident.title == "PSI back to 0.05"
+        assert incident.alerts_firing == [key]
         assert incident.channel_id is not None
         assert announcements(bot, incident.channel_id) == []
 
@@ -200,15 +208,18 @@ class TestResolved:
         await drain(bot)
         (text,) = (m.text for m in announcements(bot, incident.channel_id))
         assert f":bell: 1 alert update(s) for {incident.id}" in text
-        assert "Resolved: PSI back to 0.05 (alertmanager)" in text and ALL_RESOLVED in text
+        assert "Resolved: PSI back to 0.05 (alertmanager)" in text
+        assert ALL_RESOLVED in text
         current = await bot.bot.services.store.get(incident.id)
-        assert current.state is IncidentState.INVESTIGATING and current.alerts_firing == []
+        assert current.state is IncidentState.INVESTIGATING
+        assert current.alerts_firing == []
 
     async def test_resolution_without_an_incident_opens_nothing(self, bot: BotUnderTest) -> None:
         """A resolved alert no open incident knows is consumed and opens no incident or channel."""
         await post_alerts(bot, "alertmanager", fixture_json("alertmanager_v4_resolved.json"))
         assert await drain(bot) == 1
-        assert await bot.incidents() == [] and incident_channels(bot) == []
+        assert await bot.incidents() == []
+        assert incident_channels(bot) == []
 
 
 class TestGrouping:
@@ -278,7 +289,8 @@ class TestBurst:
         messages = announcements(bot, incident.channel_id)
         assert 1 <= len(messages) <= 2, [m.text for m in messages]
         assert announced_count(bot, incident.channel_id) == 20
-        assert len(await bot.incidents()) == 1 and incident_channels(bot) == [incident.channel_id]
+        assert len(await bot.incidents()) == 1
+        assert incident_channels(bot) == [incident.channel_id]
 
     async def test_alerts_during_a_slow_opening_are_announced_after_it(self, bot: BotUnderTest) -> None:
         """Alerts joining while Slack is slow to create the channel are announced once, after the card and
@@ -290,11 +302,13 @@ class TestBurst:
         incidents = await bot.incidents()
         assert len(incidents) == 2
         for incident in incidents:
-            assert incident.channel_id is not None and await settled(bot, incident)
+            assert incident.channel_id is not None
+            assert await settled(bot, incident)
             texts = [m.text for m in bot.messages(incident.channel_id)]
             (announced,) = [n for n, t in enumerate(texts) if ":bell:" in t]
             checklists = [n for n, t in enumerate(texts) if "evidence for" in t]
-            assert len(checklists) == 2 and max(checklists) < announced
+            assert len(checklists) == 2
+            assert max(checklists) < announced
 
 
 async def _all_on_timeline(bot: BotUnderTest, incident_id: str, expected: list[str]) -> bool:
@@ -338,7 +352,8 @@ class TestDurability:
             assert await crashed.consume("someone-else", block_ms=None, count=10) == []
             await reconfigure(bot, background=True, reclaim_after="0.3s")
             (incident,) = await eventually(lambda: opened(bot), what="the reclaimed alert's incident")
-            assert incident.title == "orders is stale" and incident.alert_keys == [key]
+            assert incident.title == "orders is stale"
+            assert incident.alert_keys == [key]
             await eventually(lambda: _nothing_pending(redis), what="the reclaimed entry acked")
         finally:
             await redis.aclose()

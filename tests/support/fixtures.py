@@ -1,4 +1,4 @@
-"""Fixtures of the scenario tests: the whole bot driven through the Slack stand-in on a flushed Redis."""
+"""Fixtures for tests that drive the whole bot: the Slack stand-in and the bot over HTTP, on a flushed Redis."""
 
 from __future__ import annotations
 
