@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -26,6 +27,22 @@ def _values(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def register(app: AsyncApp, services: Services) -> None:
+    async def _ack_form(
+        ack: AsyncAck, parse: Callable[[], object], body: dict[str, Any], side: Side, block: BlockId
+    ) -> bool:
+        """Refuse inside the form (next to the field) what the form got wrong or who may not act for the side."""
+        try:
+            parse()
+            await services.evidence.require_side(body["user"]["id"], side)
+        except FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return False
+        except NotAllowed as exc:
+            await ack(response_action="errors", errors={block.value: str(exc)[:150]})
+            return False
+        await ack()
+        return True
+
     async def ack_open(ack: AsyncAck, body: dict[str, Any]) -> bool:
         try:
             parse_open_submission(_values(body["view"]))
@@ -63,18 +80,11 @@ def register(app: AsyncApp, services: Services) -> None:
 
     async def ack_evidence(ack: AsyncAck, body: dict[str, Any]) -> bool:
         view = body["view"]
-        try:
-            parse_evidence_submission(_values(view))
-            _incident_id, ref = unpack(view["private_metadata"], 2)
-            await services.evidence.require_side(body["user"]["id"], Side(ref.split(".", 1)[0]))
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return False
-        except NotAllowed as exc:
-            await ack(response_action="errors", errors={BlockId.STATUS.value: str(exc)[:150]})
-            return False
-        await ack()
-        return True
+        _incident_id, ref = unpack(view["private_metadata"], 2)
+        side = Side(ref.split(".", 1)[0])
+        return await _ack_form(
+            ack, lambda: parse_evidence_submission(_values(view)), body, side, BlockId.STATUS
+        )
 
     @reporting
     async def save_evidence(
@@ -88,17 +98,9 @@ def register(app: AsyncApp, services: Services) -> None:
         view = body["view"]
         _incident_id, side_value = unpack(view["private_metadata"], 2)
         side = Side(side_value)
-        try:
-            parse_verdict_submission(_values(view), side)
-            await services.evidence.require_side(body["user"]["id"], side)
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return False
-        except NotAllowed as exc:
-            await ack(response_action="errors", errors={BlockId.VERDICT.value: str(exc)[:150]})
-            return False
-        await ack()
-        return True
+        return await _ack_form(
+            ack, lambda: parse_verdict_submission(_values(view), side), body, side, BlockId.VERDICT
+        )
 
     @reporting
     async def save_verdict(
