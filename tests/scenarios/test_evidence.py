@@ -214,3 +214,38 @@ class TestExactlyOnce:
             await eventually(lambda i=incident: decision_messages(bot, i.channel_id or ""), what="decision")
         await asyncio.sleep(0.5)
         assert sum(len(decision_messages(bot, i.channel_id or "")) for i in incidents) == 50
+
+
+class TestExactlyOnceThroughSlack:
+    async def test_fifty_incidents_confirmed_by_a_hundred_people_at_once(self, bot: BotUnderTest) -> None:
+        """100 responders submit their verdict modals at the same moment on 50 incidents: 50 decisions."""
+        ml_people = [bot.sb.add_user(f"ml{n}").id for n in range(50)]
+        data_people = [bot.sb.add_user(f"data{n}").id for n in range(50)]
+        bot.sb.set_usergroup_users(bot.team.ml_group_id, [*bot.team.ml_group, *ml_people])
+        bot.sb.set_usergroup_users(bot.team.data_group_id, [*bot.team.data_group, *data_people])
+        incidents = [await open_incident(bot, f"open Crowd decision {n} sev3") for n in range(50)]
+
+        async def both_sides(n: int) -> None:
+            incident = incidents[n]
+            await asyncio.gather(
+                confirm(
+                    bot,
+                    data_people[n],
+                    incident,
+                    Side.DATAOPS,
+                    "Our asset failed",
+                    ("Table", f"t{n}"),
+                    data_people[n],
+                ),
+                confirm(bot, ml_people[n], incident, Side.MLOPS, "Our side is clear"),
+            )
+
+        await asyncio.gather(*(both_sides(n) for n in range(50)))
+        for incident in incidents:
+            await eventually(lambda i=incident: decision_messages(bot, i.channel_id or ""), what="decision")
+        await asyncio.sleep(0.5)
+        assert sum(len(decision_messages(bot, i.channel_id or "")) for i in incidents) == 50
+        for incident in incidents:
+            decided = await bot.bot.services.store.get(incident.id)
+            assert decided.decision is not None
+            assert decided.decision.owner is Owner.DATAOPS
