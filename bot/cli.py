@@ -161,11 +161,12 @@ def sandbox(
     request_url: Annotated[
         str | None, typer.Option(help="Where to deliver Slack requests (the bot's /slack/events)")
     ] = None,
+    web_actions: Annotated[bool, typer.Option(help="Let the live page click and submit as a person")] = False,
 ) -> None:
-    """Run the local Slack stand-in (Web API + inbound requests), printing its base URL."""
+    """Run the local Slack stand-in (Web API, inbound requests, a live page), printing its base URL."""
     from bot.sandbox import run_sandbox
 
-    run_sandbox(port=port, request_url=request_url)
+    run_sandbox(port=port, request_url=request_url, web_actions=web_actions)
 
 
 def main() -> None:

@@ -194,13 +194,12 @@ class Demo:
             out.step(f"Redis ready ({redis_url})")
             sb = SlackSandbox(port=self.port)
             if self.interactive:
-                with contextlib.suppress(TypeError, AttributeError):
-                    sb.configure(web_actions=True)
+                sb.configure(web_actions=True)
             team = seed_team(sb)
             await sb.start()
             stack.push_async_callback(sb.stop)
             self.names = {u.id: u.name for u in sb.users()}
-            out.step(f"Slack stand-in at {sb.base_url} (open it in a browser to watch)")
+            out.step(f"Slack stand-in ready; watch it live at {sb.base_url}/_sandbox/ui")
             folder = Path(tempfile.mkdtemp(prefix="handoff-demo-"))
             stack.callback(shutil.rmtree, folder, True)
             now = datetime.now(UTC)

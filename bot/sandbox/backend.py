@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from starlette.routing import BaseRoute
+
 from bot.sandbox import payloads
 from bot.sandbox.inbound import EventDelivery
 from bot.sandbox.interactions import use_response_url
 from bot.sandbox.models import JSON
-from bot.sandbox.serialize import conversation_json
+from bot.sandbox.web import web_routes, workspace_state
 from bot.sandbox.webapi import ApiRequest, ApiResult
 
 if TYPE_CHECKING:
@@ -59,27 +61,9 @@ class SandboxBackend:
         self.sb.ws.record_violation("sandbox_bug", message)
 
     def snapshot(self) -> JSON:
-        """A JSON summary of the workspace (served at /_sandbox/state for humans and the CLI)."""
-        with self.sb.ws.lock:
-            return {
-                "team_id": self.sb.ws.team_id,
-                "bot_user_id": self.sb.ws.bot_user.id,
-                "users": [{"id": u.id, "name": u.name, "email": u.email} for u in self.sb.ws.users.values()],
-                "channels": [
-                    {
-                        **conversation_json(self.sb.ws, c),
-                        "members": list(c.members),
-                        "messages": [
-                            {"ts": m.ts, "user": m.user, "text": m.text, "thread_ts": m.thread_ts}
-                            for m in self.sb.ws.messages.get(c.id, [])
-                            if not m.deleted
-                        ],
-                    }
-                    for c in self.sb.ws.channels.values()
-                ],
-                "views": [
-                    {"id": v.id, "user": v.user, "type": v.type, "title": v.title, "open": v.is_open}
-                    for v in self.sb.ws.views.values()
-                ],
-                "violations": [f"{v.kind}: {v.detail}" for v in self.sb.ws.violations],
-            }
+        """The workspace as JSON (served at /_sandbox/state for the live page, humans and the CLI)."""
+        return workspace_state(self.sb.ws, self.sb.config)
+
+    def extra_routes(self) -> list[BaseRoute]:
+        """The live page and its act endpoint."""
+        return web_routes(self.sb)

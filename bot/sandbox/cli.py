@@ -19,6 +19,7 @@ def run_sandbox(
     request_url: str | None = None,
     *,
     seed_demo: bool = True,
+    web_actions: bool = False,
 ) -> None:
     """Serve until Ctrl-C, after printing what the bot needs (API URL, token, signing secret)."""
     sb = SlackSandbox(
@@ -29,8 +30,11 @@ def run_sandbox(
         bob = sb.add_user("bob", real_name="Bob Example")
         sb.add_usergroup("oncall", [alice, bob])
         sb.add_channel("general", members=[alice, bob], is_general=True)
+    sb.configure(web_actions=web_actions)
     sb.start_in_thread()
     print(f"Slack stand-in at {sb.base_url}")
+    mode = "clicks act as the chosen person" if web_actions else "read-only"
+    print(f"  live page: {sb.base_url}/_sandbox/ui ({mode})")
     print(f"  SLACK_API_URL={sb.api_url}")
     print(f"  SLACK_BOT_TOKEN={sb.bot_token}")
     print(f"  SLACK_SIGNING_SECRET={sb.signing_secret}")

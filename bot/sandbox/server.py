@@ -15,7 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.sandbox.models import JSON
@@ -47,6 +47,7 @@ class Backend(Protocol):
     def emit_events(self, events: list[JSON]) -> None: ...
     def snapshot(self) -> JSON: ...
     def internal_error(self, message: str) -> None: ...
+    def extra_routes(self) -> list[BaseRoute]: ...
 
 
 class DropConnection(Response):
@@ -134,6 +135,7 @@ def build_app(backend: Backend) -> ASGIApp:
             Route("/upload/v1/{file_id}", upload, methods=["POST"]),
             Route("/hooks/{kind}/{hook_id:path}", hook, methods=["POST"]),
             Route("/_sandbox/state", state, methods=["GET"]),
+            *backend.extra_routes(),  # the live page (bot/sandbox/web)
         ]
     )
     return _CaptureTransport(app)

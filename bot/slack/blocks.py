@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -409,12 +409,25 @@ def decision_summary(incident: Incident, decision: OwnershipDecision) -> str:
     return "\n".join(lines)
 
 
+def span_text(delta: timedelta) -> str:
+    """A duration as people say it: 42 s, 7 min, 2 h 5 min, 3 d 4 h."""
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h {minutes % 60} min"
+    return f"{hours // 24} d {hours % 24} h"
+
+
 def decision_message(incident: Incident, decision: OwnershipDecision) -> list[Block]:
     confirmed = ", ".join(f"{side.label}: <@{user}>" for side, user in decision.confirmed_by.items())
     took = ""
     if incident.decided_at is not None:
-        minutes = int((incident.decided_at - incident.created_at).total_seconds() // 60)
-        took = f" · {minutes // 60} h {minutes % 60} min from opening to decision"
+        took = f" · {span_text(incident.decided_at - incident.created_at)} from opening to decision"
     reasons = (
         "\n".join(f"• {escape(r.text)}" for r in decision.rationale[:10]) or "• (no evidence item drove it)"
     )
@@ -671,7 +684,7 @@ def playbook_progress(
     blocks: list[Block] = [
         SectionBlock(
             text=_md(
-                f"*Playbook `{escape(name)}`* ({side.label}) for {incident_id}, started by {who}: {state}"
+                f"*Playbook* `{escape(name)}` ({side.label}) for {incident_id}, started by {who}: {state}"
             )
         )
     ]

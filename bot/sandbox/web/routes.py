@@ -19,8 +19,8 @@ from bot.sandbox.errors import SandboxError
 from bot.sandbox.inbound import Ack
 
 if TYPE_CHECKING:
-    from bot.sandbox.actions import PersonActions
     from bot.sandbox.base import SandboxBase
+    from bot.sandbox.sandbox import SlackSandbox
 
 PAGE_PATH = "/_sandbox/ui"
 ACT_PATH = "/_sandbox/act"
@@ -35,6 +35,7 @@ _CSP = (
     "img-src 'self' http: https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 ACT_KINDS = ("click", "select", "submit", "close")
+_TEXT_INPUTS = frozenset({"plain_text_input", "email_text_input", "url_text_input", "number_input"})
 OFF_MESSAGE = (
     "interactive mode is off: start the stand-in with sb.configure(web_actions=True) "
     "(or SandboxConfig(web_actions=True)) to act from the page"
@@ -77,7 +78,7 @@ def ack_json(ack: Ack | None) -> dict[str, Any] | None:
     }
 
 
-async def perform(person: PersonActions, body: dict[str, Any]) -> Ack | None:
+async def perform(person: SlackSandbox, body: dict[str, Any]) -> Ack | None:
     """Do what the act request says, as its person, through the sandbox's own person API."""
     kind = body.get("kind")
     if kind not in ACT_KINDS:
@@ -124,12 +125,23 @@ async def perform(person: PersonActions, body: dict[str, Any]) -> Ack | None:
     values = body.get("values") or {}
     if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
         raise ActError("values must be an object keyed by input block_id")
-    return await person.submit_view(user.id, view, {k: v for k, v in values.items() if v is not None})
+    # null means "left empty": a text input is then emptied (Slack reports value: null); a menu a person
+    # cannot empty again keeps what it had.
+    texts = {
+        str(b.get("block_id"))
+        for v in person.open_views(user.id)
+        if v.id == view
+        for b in v.blocks
+        if b.get("type") == "input" and (b.get("element") or {}).get("type") in _TEXT_INPUTS
+    }
+    return await person.submit_view(
+        user.id, view, {k: v for k, v in values.items() if v is not None or k in texts}
+    )
 
 
 def web_routes(sb: SandboxBase) -> list[BaseRoute]:
     """The page at ``/`` and ``/_sandbox/ui``, its assets, and the act endpoint, for this sandbox."""
-    from bot.sandbox.actions import PersonActions  # late: actions builds on base, which builds the app
+    from bot.sandbox.sandbox import SlackSandbox  # late: it builds on base, which builds this app
 
     async def root(request: Request) -> Response:
         query = f"?{request.url.query}" if request.url.query else ""
@@ -147,7 +159,7 @@ def web_routes(sb: SandboxBase) -> list[BaseRoute]:
     async def act(request: Request) -> Response:
         if not sb.config.web_actions:
             return JSONResponse({"ok": False, "error": OFF_MESSAGE}, status_code=403)
-        if not isinstance(sb, PersonActions):
+        if not isinstance(sb, SlackSandbox):
             return JSONResponse({"ok": False, "error": "this stand-in has no people"}, status_code=501)
         try:
             body = await request.json()
@@ -157,8 +169,13 @@ def web_routes(sb: SandboxBase) -> list[BaseRoute]:
             return JSONResponse({"ok": False, "error": "the body must be a JSON object"}, status_code=400)
         try:
             ack = await perform(sb, body)
-        except (ActError, SandboxError, ValueError, TypeError) as exc:
+        except (ActError, SandboxError) as exc:
             return JSONResponse({"ok": False, "error": str(exc) or type(exc).__name__}, status_code=400)
+        except Exception as exc:  # a stand-in bug must fail the test, as on the Web API side
+            message = f"{ACT_PATH}: {type(exc).__name__}: {exc}"
+            sb.internal_errors.append(message)
+            sb.ws.record_violation("sandbox_bug", message)
+            return JSONResponse({"ok": False, "error": message}, status_code=500)
         return JSONResponse({"ok": True, "ack": ack_json(ack)})
 
     return [

@@ -80,7 +80,7 @@ def workspace_state(ws: Workspace, config: SandboxConfig) -> JSON:
             "team_id": ws.team_id,
             "team_name": ws.team_name,
             "bot_user_id": ws.bot_user.id,
-            "web_actions": bool(getattr(config, "web_actions", False)),
+            "web_actions": config.web_actions,
             "users": [_user(u) for u in ws.users.values()],
             "usergroups": [{"id": g.id, "handle": g.handle, "name": g.name} for g in ws.usergroups.values()],
             "channels": [
