@@ -25,7 +25,7 @@ from playbooks.runner import RunContext
 from tests.playbooks.helpers import Warehouse
 from tests.playbooks.servers import LocalServer
 
-REDIS_URL = os.environ.get("HANDOFF_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = os.environ.get("HANDOFF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/15"
 PG_URL = os.environ.get("HANDOFF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 VENV_BIN = Path(sys.executable).parent
