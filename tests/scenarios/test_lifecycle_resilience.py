@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from bot.domain.models import IncidentState
+from bot.domain.models import IncidentState, Side
 from bot.sandbox import SlackSandbox
 from tests.scenarios.test_lifecycle import open_by_command
 from tests.support.bot import SIGNING_SECRET, BotUnderTest, eventually
@@ -188,3 +188,29 @@ class TestKilledMidOpening:
         finally:
             os.killpg(second.pid, signal.SIGTERM)
             second.wait(15)
+
+
+class TestUninvitable:
+    async def test_a_user_who_cannot_be_invited_is_noted_not_fatal(
+        self, sb: SlackSandbox, redis_url: str
+    ) -> None:
+        """A configured responder Slack does not know is named in the channel; everyone else is invited."""
+        from tests.support.bot import flush, make_team, team_config
+
+        await flush(redis_url)
+        team = make_team(sb)
+        config = team_config(team)
+        ghost = "U0GHOST000"
+        mlops = config.sides[Side.MLOPS].model_copy(update={"users": [*team.ml, ghost]})
+        config = config.model_copy(update={"sides": {**config.sides, Side.MLOPS: mlops}})
+        under_test = BotUnderTest(sb=sb, team=team, config=config, redis_url=redis_url)
+        await under_test.start()
+        try:
+            channel_id = await open_by_command(under_test, "open Ghost responder sev3")
+            note = await eventually(
+                lambda: [m for m in sb.messages(channel_id) if "Could not invite" in m.text], what="note"
+            )
+            assert ghost in note[0].text
+            assert set(team.data) <= set(sb.channel(channel_id).members)
+        finally:
+            await under_test.stop()
