@@ -33,13 +33,13 @@ def run_sandbox(
     sb.configure(web_actions=web_actions)
     sb.start_in_thread()
     print(f"Slack stand-in at {sb.base_url}")
-    mode = "clicks act as the chosen person" if web_actions else "read-only"
-    print(f"  live page: {sb.base_url}/_sandbox/ui ({mode})")
     print(f"  SLACK_API_URL={sb.api_url}")
     print(f"  SLACK_BOT_TOKEN={sb.bot_token}")
     print(f"  SLACK_SIGNING_SECRET={sb.signing_secret}")
     print(f"  bot user {sb.bot_user_id}, team {sb.team_id}, app {sb.app_id}")
     print(f"  requests to the app go to: {request_url or '(not set)'}")
+    mode = "clicks act as the chosen person" if web_actions else "read-only"
+    print(f"  live page: {sb.base_url}/_sandbox/ui ({mode})")
     print(f"  workspace state: {sb.base_url}/_sandbox/state  —  Ctrl-C to stop", flush=True)
     stop = threading.Event()
 
