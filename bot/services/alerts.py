@@ -12,6 +12,8 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError
 
 from bot.domain.alerts import Alert, AlertStatus
 from bot.domain.incident import Incident
@@ -26,6 +28,9 @@ from bot.store.base import IncidentNotFound, IncidentStore
 log = structlog.get_logger(__name__)
 
 ANNOUNCE_AFTER = 3.0  # seconds: alerts arriving within this burst are announced in one channel message
+# Seconds between attempts at an opening Slack refused (a 429 outlasting the client's own retries, an outage);
+# after the last, the start-up resume or the next alert for the incident finishes it.
+OPENING_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 
 def _group_lock_key(alert: Alert) -> str:
@@ -64,6 +69,9 @@ class AlertService:
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
         self._slots = asyncio.Semaphore(concurrency)
         self._background: set[asyncio.Task[None]] = set()
+        # Incidents with an opener / an announcer task in this process: later alerts leave the work to it.
+        self._opening: set[str] = set()
+        self._announcing: set[str] = set()
 
     # --- The consumer loop -------------------------------------------------------------------------------
 
@@ -71,17 +79,26 @@ class AlertService:
         """Process alerts until cancelled; first take over entries a crashed consumer left unacknowledged."""
         reclaim_idle_ms = self.reclaim_idle_ms if reclaim_idle_ms is None else reclaim_idle_ms
         await self.inbox.ensure_group()
-        while True:
-            try:
-                entries = await self.inbox.reclaim(self.consumer, reclaim_idle_ms)
-                entries += await self.inbox.consume(self.consumer, block_ms=1000, count=200)
-                if entries:
-                    await self._process(entries)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("alerts.consumer_failed")
-                await asyncio.sleep(1)
+        await self._announce_pending()
+        try:
+            while True:
+                try:
+                    entries = await self.inbox.reclaim(self.consumer, reclaim_idle_ms)
+                    entries += await self.inbox.consume(self.consumer, block_ms=1000, count=200)
+                    if entries:
+                        await self._process(entries)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("alerts.consumer_failed")
+                    await asyncio.sleep(1)
+        finally:
+            # Openings and announcements end with the consumer, releasing their locks and claims before the
+            # bot closes Redis (the next start-up resumes the openings and announces the pending notes).
+            tasks = list(self._background)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _process(self, entries: Sequence[Entry]) -> None:
         """Entries sharing a group lock run one after another in stream order, the groups concurrently.
@@ -97,14 +114,21 @@ class AlertService:
 
     async def _process_lane(self, lane: Sequence[Entry]) -> None:
         async with self._slots:
-            for entry_id, alert in lane:
-                try:
-                    await self.handle(alert)
-                except Exception:
-                    # Not acked: the entry stays pending and is reclaimed later (dead-lettered after max deliveries).
-                    log.exception("alerts.process_failed", dedup_key=alert.dedup_key)
-                    continue
-                await self.inbox.ack([entry_id])
+            try:
+                # One lock for the lane: its alerts share it, and taking it once per alert cost two round trips.
+                async with self._group_lock(lane[0][1]):
+                    for entry_id, alert in lane:
+                        try:
+                            await self._handle_locked(alert)
+                        except Exception:
+                            # Not acked: the entry stays pending and is reclaimed later (dead-lettered after
+                            # max deliveries).
+                            log.exception("alerts.process_failed", dedup_key=alert.dedup_key)
+                            continue
+                        await self.inbox.ack([entry_id])
+            except LockError:
+                # Not taken in time (entries stay pending, reclaimed later), or held past its timeout.
+                log.exception("alerts.group_lock_failed", entries=len(lane))
 
     async def drain(self) -> int:
         """Process everything waiting now (tests, the demo, start-up); returns how many were processed."""
@@ -151,23 +175,50 @@ class AlertService:
                 return incident
         return None
 
+    def _group_lock(self, alert: Alert) -> Lock:
+        return self.redis.lock(_group_lock_key(alert), timeout=30, blocking_timeout=120)
+
     async def handle(self, alert: Alert) -> str | None:
         """Attach the alert to its incident, or open one; returns the incident id (None: nothing to do)."""
-        async with self.redis.lock(_group_lock_key(alert), timeout=30, blocking_timeout=120):
-            incident = await self._lookup(alert)
-            if incident is None:
-                if alert.status is AlertStatus.RESOLVED:
-                    log.info("alerts.resolved_without_incident", dedup_key=alert.dedup_key)
-                    return None
-                incident = await self._open(alert)
-            else:
-                incident = await self._attach(incident, alert)
-            await self._bind(incident.id, alert)
-        if not incident.opening.done:
-            self._spawn(self._finish_opening(incident.id))
+        async with self._group_lock(alert):
+            return await self._handle_locked(alert)
+
+    async def _handle_locked(self, alert: Alert) -> str | None:
+        incident = await self._lookup(alert)
+        if incident is None:
+            if alert.status is AlertStatus.RESOLVED:
+                log.info("alerts.resolved_without_incident", dedup_key=alert.dedup_key)
+                return None
+            incident = await self._open(alert)
         else:
-            self._spawn(self._announce(incident.id))
+            incident = await self._attach(incident, alert)
+        await self._bind(incident.id, alert)
+        self._follow_up(incident)
         return incident.id
+
+    def _follow_up(self, incident: Incident) -> None:
+        """Finish the opening, or announce the alert; one task per incident and process does either.
+
+        An alert whose incident already has its task here leaves the work to it: the opener announces what
+        is pending once the channel is open, and an announcer looks again for notes after it stops counting
+        itself as the incident's announcer (so a note is never left without one).
+        """
+        if not incident.opening.done:
+            if incident.id not in self._opening:
+                self._opening.add(incident.id)
+                self._spawn(self._finish_opening(incident.id))
+        elif incident.id not in self._announcing:
+            self._announcing.add(incident.id)
+            self._spawn(self._announce(incident.id))
+
+    async def _announce_pending(self) -> None:
+        """At start-up: announce notes a previous process took in but never posted (it stopped meanwhile)."""
+        try:
+            for incident in await self.store.list_active(limit=1000):
+                if incident.alert_notes and incident.opening.done:
+                    self._follow_up(incident)
+        except Exception:
+            log.exception("alerts.announce_pending_failed")
 
     async def _bind(self, incident_id: str, alert: Alert) -> None:
         ttl = max(1, int(self.group_window.total_seconds()))
@@ -225,30 +276,59 @@ class AlertService:
         return after
 
     async def _finish_opening(self, incident_id: str) -> None:
+        # The record exists and its alerts are acked: if Slack refuses the opening (rate limits outlasting
+        # the client's retries when many incidents open at once), try again here rather than leave the
+        # incident without a channel until the next alert for it or the next start-up.
+        incident: Incident | None = None
         try:
-            await self.incidents.continue_opening(incident_id)
-        except Exception:
-            # The record exists; the start-up resume or the next alert for it finishes the opening.
-            log.exception("alerts.opening_failed", incident_id=incident_id)
-            return
-        await self._announce(incident_id)
+            for attempt, delay in enumerate((*OPENING_RETRY_DELAYS, None)):
+                try:
+                    incident = await self.incidents.continue_opening(incident_id)
+                    break
+                except Exception:
+                    log.exception(
+                        "alerts.opening_failed", incident_id=incident_id, attempt=attempt + 1, retry_in=delay
+                    )
+                    if delay is None:
+                        return
+                    await asyncio.sleep(delay)
+        finally:
+            self._opening.discard(incident_id)
+        # Alerts attached before the opening was done left their notes to us; later ones start an announcer.
+        if incident is not None and incident.alert_notes and incident_id not in self._announcing:
+            self._announcing.add(incident_id)
+            await self._announce(incident_id)
 
     async def _announce(self, incident_id: str) -> None:
-        """One channel message per burst: the first alert of a burst waits, then posts everything pending."""
+        """One channel message per burst: the first alert of a burst waits, then posts everything pending.
+
+        Runs with the incident in `_announcing`. Another process holding the claim announces for us (it
+        looks again after its release); notes wait until the opening is done, when the opener announces.
+        """
         token = f"alert-announce:{incident_id}"
-        if not await self.store.claim_once(token, timedelta(seconds=self.announce_after * 10)):
-            return
-        try:
-            await asyncio.sleep(self.announce_after)
-            await self._post_notes(incident_id)
-        finally:
-            await self.store.release(token)
-        # An alert attached while we were posting could not claim the token: announce it in the next burst.
-        # Not before the opening is done: the opener announces then (its claim may have failed while we held
-        # the token, which is why this looks again after the release).
-        current = await self.store.get(incident_id)
-        if current.alert_notes and current.opening.done:
-            await self._announce(incident_id)
+        while True:
+            try:
+                try:
+                    claimed = await self.store.claim_once(token, timedelta(seconds=self.announce_after * 10))
+                except asyncio.CancelledError:
+                    # Stopped with the claim in flight: it may be ours, and would bar the next start-up's
+                    # announcer until it expires. (Were it another process's, the cost is one more message.)
+                    await self.store.release(token)
+                    raise
+                if not claimed:
+                    return
+                try:
+                    await asyncio.sleep(self.announce_after)
+                    await self._post_notes(incident_id)
+                finally:
+                    await self.store.release(token)
+            finally:
+                self._announcing.discard(incident_id)
+            # A note attached after ours were taken, by an alert that saw us announcing: the next burst.
+            current = await self.store.get(incident_id)
+            if not (current.alert_notes and current.opening.done) or incident_id in self._announcing:
+                return
+            self._announcing.add(incident_id)
 
     async def _post_notes(self, incident_id: str) -> None:
         notes: list[str] = []

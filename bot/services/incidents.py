@@ -154,8 +154,10 @@ class IncidentService:
 
     async def _open_steps(self, incident_id: str) -> Incident:
         incident = await self.store.get(incident_id)
+        fresh = False
         if not incident.opening.channel_created:
             incident = await self._create_channel(incident)
+            fresh = True  # created by this run: nothing can have been posted in it yet
         assert incident.channel_id is not None
         channel = incident.channel_id
         if not incident.opening.members_invited:
@@ -173,7 +175,7 @@ class IncidentService:
             await self.gateway.set_topic(channel, blocks.topic(incident))
             incident = await self._set(incident.id, "topic", "Topic set", topic_set=True)
         if not incident.opening.card_posted:
-            ts = await self.messages.post_card(incident)
+            ts = await self.messages.post_card(incident, fresh)
             incident = await self._set(
                 incident.id, "card", "Incident card posted", card_posted=True, card_ts=ts
             )
@@ -185,7 +187,7 @@ class IncidentService:
             posted = dict(incident.checklist_ts)
             for side in Side:
                 if side not in posted:
-                    posted[side] = await self.messages.post_checklist(incident, side)
+                    posted[side] = await self.messages.post_checklist(incident, side, fresh)
             if incident.opening.failed_invites:
                 lines = ", ".join(f"<@{u}> ({err})" for u, err in incident.opening.failed_invites.items())
                 await self.gateway.post(channel, f"Could not invite: {lines}. Add them by hand.")

@@ -33,18 +33,22 @@ class IncidentMessages:
                 return str(message["ts"])
         return None
 
-    async def post_card(self, incident: Incident) -> str:
+    async def post_card(self, incident: Incident, fresh_channel: bool = False) -> str:
+        """Post the card, unless a crash left one already posted (a channel created just now has none)."""
         assert incident.channel_id is not None
-        existing = await self.find_posted(incident.channel_id, card_block(incident.id))
+        existing = (
+            None if fresh_channel else await self.find_posted(incident.channel_id, card_block(incident.id))
+        )
         if existing:
             return existing
         return await self.gateway.post(
             incident.channel_id, blocks.card_text(incident), await self.card(incident)
         )
 
-    async def post_checklist(self, incident: Incident, side: Side) -> str:
+    async def post_checklist(self, incident: Incident, side: Side, fresh_channel: bool = False) -> str:
         assert incident.channel_id is not None
-        existing = await self.find_posted(incident.channel_id, checklist_block(incident.id, side.value))
+        block = checklist_block(incident.id, side.value)
+        existing = None if fresh_channel else await self.find_posted(incident.channel_id, block)
         if existing:
             return existing
         return await self.gateway.post(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 
 import httpx
 import pytest
 from redis.asyncio import Redis
 
+from bot.domain.incident import Incident
 from bot.domain.models import Asset, AssetKind, IncidentState, Severity
 from bot.sandbox import SlackSandbox
 from bot.store import keys
@@ -18,6 +19,7 @@ from tests.support.alerts import (
     ALL_RESOLVED,
     alert_entries,
     alerts_redis_url,
+    all_settled,
     announced_count,
     announcements,
     as_firing,
@@ -325,6 +327,7 @@ class TestDurability:
         redis = Redis.from_url(redis_url)
         try:
             assert await redis.xlen(keys.ALERT_STREAM) == 6
+            assert await bot.incidents() == []
             await bot.restart(background=True)
             incidents = await eventually(lambda: _count(opened(bot), 2), what="both incidents opened")
             assert {i.title for i in incidents} == {
@@ -360,6 +363,34 @@ class TestDurability:
         assert incident_channels(bot) == [incident.channel_id]
         assert await alert_entries(bot, incident.id) == []  # processed once: it opened the incident, no more
 
+    async def test_notes_pending_when_the_bot_stops_are_announced_by_the_next_one(
+        self, bot: BotUnderTest, redis_url: str
+    ) -> None:
+        """A bot stopped while it waits to announce a burst leaves the notes on the record; the next bot
+        announces them, once."""
+        await reconfigure(bot, background=True, announce_after="60s")
+        await post_alerts(bot, "alertmanager", fixture_json("alertmanager_v4_firing.json"))
+        (incident,) = await eventually(lambda: _with_notes(bot), what="the opened incident, a note pending")
+        assert incident.channel_id is not None
+        redis = Redis.from_url(redis_url)
+        try:
+            # Stop it while it waits out the burst (its claim to announce taken), not a moment before.
+            claim = keys.once(f"alert-announce:{incident.id}")
+            await eventually(lambda: redis.exists(claim), what="the announcer waiting")
+        finally:
+            await redis.aclose()
+        assert announcements(bot, incident.channel_id) == []
+
+        await reconfigure(bot, background=True)
+        await eventually(lambda: settled(bot, incident), what="the pending note announced")
+        (text,) = (m.text for m in announcements(bot, incident.channel_id))
+        assert "Firing: user_daily not updated for 6h (alertmanager)" in text
+        assert [i.id for i in await bot.incidents()] == [incident.id]
+
+
+async def _with_notes(bot: BotUnderTest) -> list[Incident]:
+    return [i for i in await opened(bot) if i.alert_notes]
+
 
 class TestRateLimits:
     async def test_a_burst_across_incidents_under_rate_limits_is_queued_never_dropped(
@@ -368,11 +399,11 @@ class TestRateLimits:
         """With Slack's limits small, a burst opening eight incidents gets 429s; the bot waits them out and
         retries: every incident opens its channel, every alert is on its timeline and announced."""
         await reconfigure(bot, background=True)
-        # Tier 2 (conversations.create, setTopic, pins.add) and 3 (invite): 2 a second, bursts of 2;
+        # Tier 2 (conversations.create, setTopic, pins.add) and 3 (invite, history): 4 a second, bursts of 2;
         # chat.postMessage: 2 a second per channel. Opening eight channels at once must meet 429s.
         bot.sb.configure_rate_limits(
             enabled=True,
-            per_minute={"t2": 120, "t3": 120},
+            per_minute={"t2": 240, "t3": 240},
             burst={"t2": 2, "t3": 2},
             post_message_per_second=2,
             post_message_burst=2,
@@ -391,8 +422,7 @@ class TestRateLimits:
         incidents = await eventually(
             lambda: _count(opened(bot), 8), timeout=90, what="eight incidents opened"
         )
-        for incident in incidents:
-            await eventually(lambda: settled(bot, incident), timeout=30, what=f"{incident.id} announced")
+        await eventually(lambda: all_settled(bot, incidents), timeout=30, what="every alert announced")
         assert len(incident_channels(bot)) == 8
         for incident in incidents:
             (asset,) = incident.assets
@@ -407,9 +437,24 @@ class TestRateLimits:
         for method in ("conversations.create", "conversations.setTopic", "pins.add"):
             assert len(bot.sb.calls(method, ok=True)) == 8, method
 
+    async def test_an_opening_refused_past_the_clients_retries_is_tried_again(
+        self, bot: BotUnderTest
+    ) -> None:
+        """Six 429s in a row outlast the Slack client's five retries; the opening is tried again and the
+        incident gets its channel, without waiting for another alert or a restart."""
+        # Retry-After 0 keeps it quick: the client still waits 0 to 1 s before each of its retries.
+        bot.sb.inject("conversations.create", "429", count=6, retry_after=0)
+        await post_alerts(bot, "alertmanager", fixture_json("alertmanager_v4_firing.json"))
+        await drain(bot)
+        (incident,) = await opened(bot)
+        assert await settled(bot, incident)
+        creates = bot.sb.calls("conversations.create")
+        assert [c.status for c in creates] == [429] * 6 + [200]
+        assert incident_channels(bot) == [incident.channel_id]
 
-async def _count(found: object, n: int) -> object:
-    items = await found  # type: ignore[misc]
+
+async def _count(found: Awaitable[list[Incident]], n: int) -> list[Incident] | None:
+    items = await found
     return items if len(items) == n else None
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from bot.config import HandoffConfig
 from bot.domain.incident import Incident
+from bot.domain.models import IncidentState
 from bot.sandbox import SlackSandbox
 from bot.sandbox.models import Message
 from bot.services.alerts import AlertService
@@ -197,7 +198,8 @@ def announcements(bot: BotUnderTest, channel_id: str) -> list[Message]:
 
 def announced_count(bot: BotUnderTest, channel_id: str) -> int:
     """How many alert updates the channel's announcements add up to."""
-    return sum(int(ANNOUNCEMENT.search(m.text).group(1)) for m in announcements(bot, channel_id))  # type: ignore[union-attr]
+    counts = (ANNOUNCEMENT.search(m.text) for m in announcements(bot, channel_id))
+    return sum(int(found.group(1)) for found in counts if found is not None)
 
 
 async def alert_entries(bot: BotUnderTest, incident_id: str) -> list[str]:
@@ -207,8 +209,13 @@ async def alert_entries(bot: BotUnderTest, incident_id: str) -> list[str]:
 
 
 async def opened(bot: BotUnderTest) -> list[Incident]:
-    """The active incidents whose opening (channel, invitations, card, checklists) is complete."""
-    return [i for i in await bot.incidents() if i.opening.done and i.channel_id]
+    """The active incidents whose opening is complete: channel, invitations, card, checklists, and the move
+    to investigating (a write of its own, after the others)."""
+    return [
+        i
+        for i in await bot.incidents()
+        if i.opening.done and i.channel_id and i.state is not IncidentState.OPEN
+    ]
 
 
 async def settled(bot: BotUnderTest, incident: Incident) -> bool:
@@ -217,3 +224,10 @@ async def settled(bot: BotUnderTest, incident: Incident) -> bool:
     if current.alert_notes or current.channel_id is None:
         return False
     return announced_count(bot, current.channel_id) == len(await alert_entries(bot, incident.id))
+
+
+async def all_settled(bot: BotUnderTest, incidents: Sequence[Incident]) -> bool:
+    for incident in incidents:
+        if not await settled(bot, incident):
+            return False
+    return True
