@@ -56,6 +56,8 @@ class Handoff:
         with contextlib.suppress(Exception):
             await self.services.gateway.auth_test()
             self.slack_ok = True
+        with contextlib.suppress(Exception):
+            await self.services.directory.warm()
         self.background.append(asyncio.create_task(self.services.incidents.keep_resuming()))
         await self.services.evidence.recover_decisions()
         for starter in self.services.extras.get("starters", []):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import structlog
@@ -21,11 +22,25 @@ class ResponderDirectory:
         self.gateway = gateway
         self.ttl = ttl
         self._cache: dict[Side, tuple[float, list[str]]] = {}
+        self._refreshing: dict[Side, asyncio.Task[list[str]]] = {}
 
     async def members(self, side: Side) -> list[str]:
+        """The side's members; a stale answer is served while a refresh runs, so the ack path never waits on Slack."""
         cached = self._cache.get(side)
-        if cached and time.monotonic() - cached[0] < self.ttl:
-            return cached[1]
+        if cached is None:
+            return await self._refresh(side)
+        if time.monotonic() - cached[0] >= self.ttl and side not in self._refreshing:
+            task = asyncio.create_task(self._refresh(side))
+            self._refreshing[side] = task
+            task.add_done_callback(lambda _: self._refreshing.pop(side, None))
+        return cached[1]
+
+    async def warm(self) -> None:
+        """Read every side's user groups once at start-up."""
+        for side in Side:
+            await self._refresh(side)
+
+    async def _refresh(self, side: Side) -> list[str]:
         conf = self.config.sides[side]
         users = list(dict.fromkeys(conf.users))
         for group in conf.usergroups:
@@ -46,5 +61,8 @@ class ResponderDirectory:
     def leads(self, side: Side) -> list[str]:
         return list(self.config.sides[side].leads)
 
-    async def everyone(self) -> dict[Side, list[str]]:
+    async def everyone(self, fresh: bool = False) -> dict[Side, list[str]]:
+        """Both sides' members; `fresh` reads the user groups now (who is on call at this moment)."""
+        if fresh:
+            return {side: await self._refresh(side) for side in Side}
         return {side: await self.members(side) for side in Side}

@@ -161,7 +161,7 @@ class IncidentService:
         assert incident.channel_id is not None
         channel = incident.channel_id
         if not incident.opening.members_invited:
-            members = await self.directory.everyone()
+            members = await self.directory.everyone(fresh=True)
             users = [u for side in Side for u in members[side]]
             if incident.commander:
                 users.append(incident.commander)

@@ -69,7 +69,9 @@ class TestSnoozeButtons:
         assert ack.ok
 
         async def snoozed() -> bool:
-            return (await bot.store.get("INC-1")).reminders.snoozed_until is not None
+            # The record is written before the channel is told: wait for both.
+            recorded = (await bot.store.get("INC-1")).reminders.snoozed_until is not None
+            return recorded and any("snoozed until" in p.text for p in slack.posts(created.channel_id or ""))
 
         await settle(snoozed)
         stored = await bot.store.get("INC-1")

@@ -148,11 +148,11 @@ class TestKilledMidOpening:
         }
         port = free_port()
         sb.request_url = f"http://127.0.0.1:{port}/slack/events"
-        # Reading the user groups comes right before inviting: hold it so the kill lands in between.
-        sb.inject("usergroups.users.list", "slow", delay=60, count=1)
         first = _serve(port, env)
         try:
             await _wait_ready(port)
+            # Opening reads the user groups afresh right before inviting: hold it so the kill lands in between.
+            sb.inject("usergroups.users.list", "slow", delay=60, count=1)
             await sb.slash_command(team.commander, "/incident", "open Killed mid opening sev2")
             found = await eventually(
                 lambda: [c for c in sb.channels() if c.name.startswith("inc-")], what="channel created"
