@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -171,10 +170,3 @@ class SlackGateway:
     async def history(self, channel: str, limit: int = 100) -> list[dict[str, Any]]:
         data = await self._get("conversations.history", channel=channel, limit=limit)
         return [dict(m) for m in data.get("messages", [])]
-
-    async def add_bookmark(self, channel: str, title: str, link: str) -> None:
-        await self._call("bookmarks.add", channel_id=channel, title=title, type="link", link=link)
-
-
-def json_dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
