@@ -220,6 +220,29 @@ def checklist_text(incident: Incident, side: Side) -> str:
 SEVERITY_OPTIONS = [Option(text=_plain(s.label, 75), value=s.value) for s in Severity]
 
 
+def _text_input(
+    block: BlockId,
+    label: str,
+    *,
+    optional: bool = True,
+    multiline: bool = False,
+    max_length: int = 200,
+    initial: str | None = None,
+) -> InputBlock:
+    """A labelled plain-text input whose action_id is the block's own input action."""
+    return InputBlock(
+        block_id=block,
+        label=_plain(label, 2000),
+        optional=optional,
+        element=PlainTextInputElement(
+            action_id=block.input_action,
+            multiline=multiline,
+            max_length=max_length,
+            initial_value=initial or None,
+        ),
+    )
+
+
 def open_incident_modal(title: str = "", channel_id: str | None = None) -> View:
     return View(
         type="modal",
@@ -245,32 +268,10 @@ def open_incident_modal(title: str = "", channel_id: str | None = None) -> View:
                     initial_option=SEVERITY_OPTIONS[2],
                 ),
             ),
-            InputBlock(
-                block_id=BlockId.MODEL,
-                label=_plain("Affected model or endpoint", 2000),
-                optional=True,
-                element=PlainTextInputElement(action_id=BlockId.MODEL.input_action, max_length=200),
-            ),
-            InputBlock(
-                block_id=BlockId.TABLE,
-                label=_plain("Affected table", 2000),
-                optional=True,
-                element=PlainTextInputElement(action_id=BlockId.TABLE.input_action, max_length=200),
-            ),
-            InputBlock(
-                block_id=BlockId.JOB,
-                label=_plain("Affected job", 2000),
-                optional=True,
-                element=PlainTextInputElement(action_id=BlockId.JOB.input_action, max_length=200),
-            ),
-            InputBlock(
-                block_id=BlockId.DESCRIPTION,
-                label=_plain("Description", 2000),
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=BlockId.DESCRIPTION.input_action, multiline=True, max_length=2900
-                ),
-            ),
+            _text_input(BlockId.MODEL, "Affected model or endpoint"),
+            _text_input(BlockId.TABLE, "Affected table"),
+            _text_input(BlockId.JOB, "Affected job"),
+            _text_input(BlockId.DESCRIPTION, "Description", multiline=True, max_length=2900),
             InputBlock(
                 block_id=BlockId.VISIBILITY,
                 label=_plain("Channel", 2000),
@@ -308,25 +309,10 @@ def evidence_modal(incident: Incident, item: EvidenceItem) -> View:
                     action_id=BlockId.STATUS.input_action, options=STATUS_OPTIONS, initial_option=current
                 ),
             ),
-            InputBlock(
-                block_id=BlockId.DETAIL,
-                label=_plain("What you found", 2000),
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=BlockId.DETAIL.input_action,
-                    multiline=True,
-                    max_length=2900,
-                    initial_value=item.detail[:2900] or None,
-                ),
+            _text_input(
+                BlockId.DETAIL, "What you found", multiline=True, max_length=2900, initial=item.detail[:2900]
             ),
-            InputBlock(
-                block_id=BlockId.LINK,
-                label=_plain("Link (dashboard, query, run)", 2000),
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=BlockId.LINK.input_action, initial_value=item.link or None, max_length=2900
-                ),
-            ),
+            _text_input(BlockId.LINK, "Link (dashboard, query, run)", max_length=2900, initial=item.link),
         ],
     )
 
@@ -364,15 +350,10 @@ def verdict_modal(incident: Incident, side: Side) -> View:
                     initial_option=asset_kind,
                 ),
             ),
-            InputBlock(
-                block_id=BlockId.ASSET_NAME,
-                label=_plain("Failed asset: name (if your asset failed)", 2000),
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=BlockId.ASSET_NAME.input_action,
-                    initial_value=asset.name if asset else None,
-                    max_length=200,
-                ),
+            _text_input(
+                BlockId.ASSET_NAME,
+                "Failed asset: name (if your asset failed)",
+                initial=asset.name if asset else None,
             ),
             InputBlock(
                 block_id=BlockId.PREVENTION_OWNER,
@@ -380,14 +361,7 @@ def verdict_modal(incident: Incident, side: Side) -> View:
                 optional=True,
                 element=UserSelectElement(action_id=BlockId.PREVENTION_OWNER.input_action),
             ),
-            InputBlock(
-                block_id=BlockId.NOTE,
-                label=_plain("Note", 2000),
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=BlockId.NOTE.input_action, multiline=True, max_length=2000
-                ),
-            ),
+            _text_input(BlockId.NOTE, "Note", multiline=True, max_length=2000),
         ],
     )
 
