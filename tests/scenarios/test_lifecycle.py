@@ -120,3 +120,23 @@ class TestStatusAfterRestart:
             what="status ephemeral",
         )
         assert "Restart me" in str(shown[-1].blocks)
+
+
+class TestActivity:
+    async def test_a_message_in_the_channel_resets_the_reminder_clock(self, bot: BotUnderTest) -> None:
+        """A person's message event in an incident channel counts as activity; a bot's message does not."""
+        channel_id = await open_by_command(bot, "open Quiet incident sev3")
+        before = (await bot.incident_in(channel_id)).last_activity_at
+        await asyncio.sleep(0.05)
+        await bot.sb.send_event(
+            "message", channel=channel_id, user=bot.team.ml[0], text="looking", bot_id=None
+        )
+
+        async def touched() -> bool:
+            return (await bot.incident_in(channel_id)).last_activity_at > before
+
+        await eventually(touched, what="activity recorded")
+        after = (await bot.incident_in(channel_id)).last_activity_at
+        await bot.sb.send_event("message", channel=channel_id, user=bot.sb.bot_user_id, text="x", bot_id="B1")
+        await asyncio.sleep(0.3)
+        assert (await bot.incident_in(channel_id)).last_activity_at == after
