@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.config import HandoffConfig
+from bot.domain.incident import Incident
 from bot.logging import register_secrets
 from bot.metrics import Metrics
 from bot.services.clock import Clock, system_clock
@@ -119,10 +120,17 @@ async def build_handoff(
     from handlers import register_listeners
 
     register_listeners(bolt, services)
+    metrics = Metrics()
     handoff = Handoff(
-        settings=settings, config=config, redis=redis, services=services, bolt=bolt, metrics=Metrics()
+        settings=settings, config=config, redis=redis, services=services, bolt=bolt, metrics=metrics
     )
-    handoff.slack_ok = True
+    handoff.slack_ok = True  # auth.test above succeeded
+
+    async def count_opened(incident: Incident) -> None:
+        metrics.incidents_opened.labels(origin=incident.origin).inc()
+
+    incidents.on_opened.append(count_opened)
+    evidence.on_decided.append(lambda _, decision: metrics.decisions.labels(owner=decision.owner.value).inc())
     from bot.wiring import wire_optional
 
     wire_optional(handoff)

@@ -96,7 +96,13 @@ def later(work: Awaitable[None]) -> None:
     """Start work after the ack, tracked so a shutdown can let it finish."""
     task = asyncio.ensure_future(work)
     INFLIGHT.add(task)
-    task.add_done_callback(INFLIGHT.discard)
+    task.add_done_callback(_finished)
+
+
+def _finished(task: asyncio.Task[Any]) -> None:
+    INFLIGHT.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("listener.work_failed", exc_info=task.exception())
 
 
 def ack_then(ack_fn: AckFunction, *work: Work) -> Callable[..., Awaitable[None]]:

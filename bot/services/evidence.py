@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
@@ -45,6 +46,7 @@ class EvidenceService:
         self.directory = directory
         self.messages = messages
         self.clock = clock
+        self.on_decided: list[Callable[[Incident, OwnershipDecision], None]] = []
 
     async def require_side(self, user_id: str, side: Side) -> None:
         if not await self.directory.may_act_for(user_id, side):
@@ -187,6 +189,8 @@ class EvidenceService:
             lambda b, a: [],
         )
         log.info("incident.decided", incident_id=incident.id, owner=decision.owner.value)
+        for hook in self.on_decided:
+            hook(incident, decision)
 
     async def _post_dispute(self, incident: Incident, decision: OwnershipDecision) -> None:
         if incident.channel_id is None:

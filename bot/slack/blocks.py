@@ -487,10 +487,6 @@ def help_text(command: str) -> str:
     )
 
 
-def notice(text: str) -> list[Block]:
-    return [SectionBlock(text=_md(text))]
-
-
 # --- Reminders, escalation and the daily digest ------------------------------------------------------------
 
 DIGEST_LIST_LIMIT = 10  # lines per digest list; the counts above them stay exact

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from prometheus_client import generate_latest
+
 from bot.domain.models import EvidenceStatus, IncidentState, Owner, Side
 from tests.scenarios.steps import confirm, open_incident, set_evidence
 from tests.support.bot import BotUnderTest, eventually
@@ -107,6 +109,9 @@ class TestDecision:
         )
         await asyncio.sleep(0.3)
         assert len(decision_messages(bot, incident.channel_id or "")) == 1
+        metrics = generate_latest(bot.bot.metrics.registry).decode()
+        assert 'handoff_decisions_total{owner="dataops"} 1.0' in metrics
+        assert 'handoff_incidents_opened_total{origin="command"} 1.0' in metrics
 
     async def test_dispute_when_clear_contradicts_own_evidence(self, bot: BotUnderTest) -> None:
         """DataOps says clear while its own freshness is anomalous: a dispute, confirmations cleared."""
