@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.sandbox import SlackSandbox  # noqa: E402
+from slack_sandbox import SlackSandbox  # noqa: E402
 from tests.support.services import RedisServer, free_port, port_open  # noqa: E402
 
 SECRET = "bench-signing-secret-0123456789"

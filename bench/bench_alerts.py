@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "alerts" / "alertmanager_v4_firing.json"
+FIXTURE = ROOT / "tests" / "fixtures" / "alerts" / "alertmanager_v4_firing.json"
 TOKEN = "bench-token-0123456789"
 ALERTS_PER_REQUEST = 2  # the firing fixture carries two alerts
 

@@ -164,7 +164,7 @@ def sandbox(
     web_actions: Annotated[bool, typer.Option(help="Let the live page click and submit as a person")] = False,
 ) -> None:
     """Run the local Slack stand-in (Web API, inbound requests, a live page), printing its base URL."""
-    from bot.sandbox import run_sandbox
+    from slack_sandbox import run_sandbox
 
     run_sandbox(port=port, request_url=request_url, web_actions=web_actions)
 

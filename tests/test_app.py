@@ -10,7 +10,7 @@ import urllib.parse
 
 import httpx
 
-from bot.sandbox import SlackSandbox
+from slack_sandbox import SlackSandbox
 from tests.support.bot import SIGNING_SECRET, BotUnderTest, make_team, team_config
 from tests.support.services import RedisServer
 

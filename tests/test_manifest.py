@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-from tests.support.reference import ROOT, shared_dir
+from tests.support.reference import ROOT, method_reference
 
 CALL = re.compile(r"""_(?:call|get)\(\s*"([a-z]+\.[A-Za-z.]+)\"""")
 CLIENT = re.compile(r"client\.([a-z]+_[A-Za-z_]+)\(")
@@ -26,7 +26,7 @@ def methods_called() -> set[str]:
 
 
 def bot_scopes(method: str) -> list[str]:
-    data = json.loads((shared_dir() / "slack" / "methods" / f"{method}.json").read_text())
+    data = json.loads(method_reference(method).read_text())
     return list((data.get("scope") or {}).get("bot") or [])
 
 
@@ -53,4 +53,4 @@ class TestManifest:
     def test_method_names_are_real(self) -> None:
         """Every method name found in the code exists in Slack's reference."""
         for method in methods_called():
-            assert (shared_dir() / "slack" / "methods" / f"{method}.json").exists(), method
+            assert method_reference(method).exists(), method

@@ -24,9 +24,9 @@ from bot.demo.transcript import Transcript
 from bot.demo.world import build_warehouse, world_app
 from bot.domain.incident import Incident
 from bot.domain.models import IncidentState, Side
-from bot.sandbox import SlackSandbox
-from bot.sandbox.server import AsgiServer
 from bot.settings import Settings
+from slack_sandbox import SlackSandbox
+from slack_sandbox.server import AsgiServer
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 ALERT_TOKEN = "demo-alertmanager-token"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,10 +19,11 @@ from bot.alerts.kinds import SourceKind
 from bot.alerts.routing import RoutingRules
 from bot.store.alert_inbox import AlertInbox
 from handlers.alerts.webhook import alert_routes
+from tests.support.reference import fixture
 
 # The session's Redis (tests/conftest.py sets HANDOFF_TEST_REDIS_URL), database 14, flushed around each test.
 REDIS_URL = os.environ.get("HANDOFF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/14"
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "alerts"
+FIXTURES = fixture("alerts")
 
 AM_TOKEN = "am-token-0123456789"
 GX_TOKEN = "gx-token-0123456789"
@@ -46,7 +46,7 @@ SOURCES: dict[str, AlertSourceConfig] = {
 def fixture_bytes(name: str) -> bytes:
     path = FIXTURES / name
     if not path.exists():
-        pytest.fail(f"recorded payload {path} is missing: the tests read ../shared/fixtures beside the repo")
+        pytest.fail(f"recorded payload {path} is missing: see tests/fixtures/NOTICE.md")
     return path.read_bytes()
 
 

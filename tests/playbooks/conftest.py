@@ -24,10 +24,10 @@ from bot.store.snapshots import RedisSnapshotStore
 from playbooks.runner import RunContext
 from tests.playbooks.helpers import Warehouse
 from tests.playbooks.servers import LocalServer
+from tests.support.reference import FIXTURES
 
 REDIS_URL = os.environ.get("HANDOFF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/15"
 PG_URL = os.environ.get("HANDOFF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -66,9 +66,11 @@ def stop_group(proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="session")
 def evidence_dir() -> Path:
-    path = SHARED / "evidence"
+    path = FIXTURES / "evidence"
     if not path.is_dir():
-        pytest.fail(f"the recorded evidence payloads are missing: expected {path} (shared/ beside the repo)")
+        pytest.fail(
+            f"the recorded evidence payloads are missing: expected {path} (see tests/fixtures/NOTICE.md)"
+        )
     return path
 
 
@@ -107,7 +109,7 @@ def pg_engine() -> Iterator[sa.Engine]:
     except sa.exc.OperationalError as exc:
         pytest.fail(
             f"PostgreSQL is not reachable at {PG_URL}: {str(exc.orig).splitlines()[0]} "
-            "(start it, see shared/SERVICES.md)"
+            "(start it: pg_ctlcluster $(ls /etc/postgresql) main start, or unset HANDOFF_TEST_PG_URL)"
         )
     yield engine
     engine.dispose()

@@ -14,8 +14,6 @@ from bot.config import HandoffConfig, QuietHours, RemindersConfig, SeverityPolic
 from bot.domain.evidence import Checklists
 from bot.domain.incident import Incident
 from bot.domain.models import IncidentState, Severity, Side
-from bot.sandbox import SlackSandbox, load_reference
-from bot.sandbox.reference import Reference
 from bot.services.deps import Services
 from bot.services.directory import ResponderDirectory
 from bot.services.evidence import EvidenceService
@@ -24,6 +22,8 @@ from bot.services.messages import IncidentMessages
 from bot.services.reminders import ReminderService
 from bot.slack.gateway import SlackGateway, make_client
 from bot.store.redis_store import RedisIncidentStore
+from slack_sandbox import SlackSandbox, load_reference
+from slack_sandbox.reference import Reference
 
 # Wednesday 10 June 2026, 10:00 UTC = 12:00 in Berlin (CEST, UTC+2): well outside the quiet hours.
 T0 = datetime(2026, 6, 10, 10, 0, tzinfo=UTC)

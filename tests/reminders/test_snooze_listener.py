@@ -17,9 +17,9 @@ from starlette.routing import Route
 
 from bot.config import HandoffConfig
 from bot.domain.models import Severity
-from bot.sandbox.server import AsgiServer
 from bot.slack.ids import ActionId
 from handlers.actions import snooze
+from slack_sandbox.server import AsgiServer
 from tests.reminders.support import T0, ManualClock, Replica, SlackStandIn, services_for
 
 

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.sandbox import SlackSandbox
-from bot.sandbox.server import AsgiServer
-from bot.sandbox.testing import SIGNING_SECRET, asgi_servers, slack_sandbox, start_asgi
+from slack_sandbox import SlackSandbox
+from slack_sandbox.server import AsgiServer
+from slack_sandbox.testing import SIGNING_SECRET, asgi_servers, slack_sandbox, start_asgi
 
 # The shared fixtures, as other test packages get them (they may also use pytest_plugins at the root).
 __all__ = ["asgi_servers", "slack_sandbox"]

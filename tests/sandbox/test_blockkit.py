@@ -8,8 +8,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.sandbox import SlackSandbox, check_message_blocks
-from bot.sandbox.blockkit import BlockKitError
+from slack_sandbox import SlackSandbox, check_message_blocks
+from slack_sandbox.blockkit import BlockKitError
 
 JSONList = list[dict[str, Any]]
 

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.sandbox import SlackSandbox
+from slack_sandbox import SlackSandbox
 from tests.sandbox.conftest import block_button, plain, section
 
 INCIDENT_MODAL: dict[str, Any] = {

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.sandbox import SlackSandbox
+from slack_sandbox import SlackSandbox
 from tests.sandbox.conftest import AppUnderTest, plain
 
 CHROMIUM = "/usr/bin/chromium"

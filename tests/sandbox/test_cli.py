@@ -1,4 +1,4 @@
-"""``python -m bot.sandbox`` (what ``handoff sandbox`` runs) serves until interrupted."""
+"""``python -m slack_sandbox`` (what ``handoff sandbox`` runs) serves until interrupted."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_run_sandbox_serves_and_stops() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.sandbox", "--port", str(port), "--signing-secret", "cli-secret"],
+        [sys.executable, "-m", "slack_sandbox", "--port", str(port), "--signing-secret", "cli-secret"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -6,10 +6,10 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.sandbox import SlackSandbox, load_reference
-from bot.sandbox.errors import SlackError
-from bot.sandbox.methods import REGISTRY, CallContext, MethodImpl
-from bot.sandbox.webapi import PIPELINE_CODES, declared_codes
+from slack_sandbox import SlackSandbox, load_reference
+from slack_sandbox.errors import SlackError
+from slack_sandbox.methods import REGISTRY, CallContext, MethodImpl
+from slack_sandbox.webapi import PIPELINE_CODES, declared_codes
 
 REFERENCE = load_reference()
 REQUIRED = {

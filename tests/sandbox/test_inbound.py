@@ -17,8 +17,8 @@ from slack_sdk.signature import SignatureVerifier
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.sandbox import SlackSandbox, load_reference
-from bot.sandbox.signing import signature, signed_headers, verify
+from slack_sandbox import SlackSandbox, load_reference
+from slack_sandbox.signing import signature, signed_headers, verify
 from tests.sandbox.conftest import SECRET, AppUnderTest, block_button, plain
 
 Serve = Callable[[Callable[[Request], Awaitable[Response]]], Awaitable[AppUnderTest]]

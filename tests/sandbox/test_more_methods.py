@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.sandbox import SlackSandbox
+from slack_sandbox import SlackSandbox
 from tests.sandbox.conftest import plain
 
 

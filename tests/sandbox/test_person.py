@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.sandbox import AmbiguousError, ClientSideError, NotFoundError, SlackSandbox
+from slack_sandbox import AmbiguousError, ClientSideError, NotFoundError, SlackSandbox
 from tests.sandbox.conftest import AppUnderTest, block_button, plain
 
 Serve = Callable[[Callable[[Request], Awaitable[Response]]], Awaitable[AppUnderTest]]

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SandboxClock, SlackSandbox
+from slack_sandbox import SandboxClock, SlackSandbox
 
 
 @pytest.fixture

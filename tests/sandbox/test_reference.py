@@ -1,4 +1,4 @@
-"""The reference data is read from the shared folder at run time, found by env var or by walking up."""
+"""The reference data ships as package data; one documented variable may point at another copy."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.reference import (
+from slack_sandbox.reference import (
     ENV_VAR,
+    PACKAGED,
     README_COMMON_ADDITIONS,
     ReferenceNotFoundError,
     find_reference_dir,
@@ -16,11 +17,14 @@ from bot.sandbox.reference import (
 )
 
 
-def test_found_by_walking_up(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_packaged_copy_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the override the stand-in reads its own package data, wherever the process runs."""
     monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.chdir("/")
     root = find_reference_dir()
+    assert root == PACKAGED
     assert (root / "methods" / "chat.postMessage.json").is_file()
-    assert root.parts[-2:] == ("shared", "slack")
+    assert (root / "LICENSE-slack-api-ref.md").is_file()
 
 
 def test_env_var_points_at_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,7 +36,7 @@ def test_env_var_points_at_it(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_clear_error_when_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "nowhere"))
-    with pytest.raises(ReferenceNotFoundError, match=f"shared/slack/methods/_common_errors.json.*{ENV_VAR}"):
+    with pytest.raises(ReferenceNotFoundError, match=f"methods/_common_errors.json is missing.*{ENV_VAR}"):
         find_reference_dir()
 
 

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.sandbox import SandboxClock, SlackSandbox
+from slack_sandbox import SandboxClock, SlackSandbox
 
 
 def error_of(fn: Callable[..., SlackResponse], **kwargs: Any) -> dict[str, Any]:

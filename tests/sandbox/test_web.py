@@ -15,7 +15,7 @@ from slack_sdk.signature import SignatureVerifier
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.sandbox import SandboxConfig, SlackSandbox
+from slack_sandbox import SandboxConfig, SlackSandbox
 from tests.sandbox.conftest import SECRET, AppUnderTest, block_button, plain, section
 
 Serve = Callable[[Callable[[Request], Awaitable[Response]]], Awaitable[AppUnderTest]]

@@ -10,7 +10,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.sandbox import SlackSandbox
+from slack_sandbox import SlackSandbox
 
 HTTP = httpx.Client(trust_env=False)  # one client: building one per call costs an SSL context each
 

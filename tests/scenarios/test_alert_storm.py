@@ -11,8 +11,8 @@ import pytest
 import structlog
 from redis.asyncio import Redis
 
-from bot.sandbox import SlackSandbox
 from bot.store import keys
+from slack_sandbox import SlackSandbox
 from tests.support.alerts import (
     alert_entries,
     alerts_redis_url,

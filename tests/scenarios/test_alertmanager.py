@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain.incident import Incident
 from bot.domain.models import Asset, AssetKind, IncidentState
-from bot.sandbox import SlackSandbox
+from slack_sandbox import SlackSandbox
 from tests.support.alertmanager import Alertmanager, api_alert
 from tests.support.alerts import (
     ALL_RESOLVED,

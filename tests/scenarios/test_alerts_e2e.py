@@ -12,9 +12,9 @@ from redis.asyncio import Redis
 
 from bot.domain.incident import Incident
 from bot.domain.models import Asset, AssetKind, IncidentState, Severity
-from bot.sandbox import SlackSandbox
 from bot.store import keys
 from bot.store.alert_inbox import AlertInbox
+from slack_sandbox import SlackSandbox
 from tests.support.alerts import (
     ALL_RESOLVED,
     alert_entries,

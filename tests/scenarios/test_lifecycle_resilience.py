@@ -13,7 +13,7 @@ import httpx
 import yaml
 
 from bot.domain.models import IncidentState, Side
-from bot.sandbox import SlackSandbox
+from slack_sandbox import SlackSandbox
 from tests.scenarios.test_lifecycle import open_by_command
 from tests.support.bot import SIGNING_SECRET, BotUnderTest, eventually
 from tests.support.services import free_port

@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from bot.domain.models import EvidenceStatus, Side
-from bot.sandbox import SlackSandbox
+from slack_sandbox import SlackSandbox
 from tests.scenarios.steps import open_incident
 from tests.support.bot import BotUnderTest, eventually, flush, make_team, team_config
 

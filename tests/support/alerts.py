@@ -8,7 +8,6 @@ import json
 import os
 import re
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,12 +16,13 @@ import pytest
 from bot.config import HandoffConfig
 from bot.domain.incident import Incident
 from bot.domain.models import IncidentState
-from bot.sandbox import SlackSandbox
-from bot.sandbox.models import Message
 from bot.services.alerts import AlertService
+from slack_sandbox import SlackSandbox
+from slack_sandbox.models import Message
 from tests.support.bot import BotUnderTest, Team, flush, make_team, team_config
+from tests.support.reference import fixture
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "alerts"
+FIXTURES = fixture("alerts")
 
 # Database 12 of the test Redis: these scenarios flush it, so they neither disturb nor are disturbed by a run of
 # the other scenarios (database 1) going on at the same time.
@@ -91,7 +91,7 @@ def service(bot: BotUnderTest) -> AlertService:
 def fixture_json(name: str) -> Any:
     path = FIXTURES / name
     if not path.exists():
-        pytest.fail(f"recorded payload {path} is missing: the tests read ../shared/fixtures beside the repo")
+        pytest.fail(f"recorded payload {path} is missing: see tests/fixtures/NOTICE.md")
     return json.loads(path.read_text())
 
 

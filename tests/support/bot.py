@@ -16,11 +16,11 @@ from bot.app import Handoff, build_handoff
 from bot.config import HandoffConfig
 from bot.domain.incident import Incident
 from bot.domain.models import Side
-from bot.sandbox import SlackSandbox
-from bot.sandbox.models import Message
-from bot.sandbox.server import AsgiServer
 from bot.services.clock import Clock, system_clock
 from bot.settings import Settings
+from slack_sandbox import SlackSandbox
+from slack_sandbox.models import Message
+from slack_sandbox.server import AsgiServer
 from tests.support.reference import ROOT
 
 SIGNING_SECRET = "scenario-signing-secret-0123456789"

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.sandbox import SlackSandbox
+from slack_sandbox import SlackSandbox
 from tests.support.bot import SIGNING_SECRET, BotUnderTest, flush, make_team, manifest_scopes, team_config
 
 

@@ -1,22 +1,20 @@
-"""Where the shared Slack reference data and fixtures live (read at test time, never copied)."""
+"""Where the repository, the recorded payloads (tests/fixtures) and the Slack method reference live."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from slack_sandbox.reference import find_reference_dir
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def shared_dir() -> Path:
-    env = os.environ.get("HANDOFF_SHARED")
-    candidates = [Path(env)] if env else []
-    candidates += [ROOT.parent / "shared", ROOT / "shared"]
-    for candidate in candidates:
-        if (candidate / "slack" / "methods").is_dir():
-            return candidate
-    raise RuntimeError(f"shared/ reference data not found; looked in {[str(c) for c in candidates]}")
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def fixture(path: str) -> Path:
-    return shared_dir() / "fixtures" / path
+    """A recorded payload under tests/fixtures (see its NOTICE.md for where each came from)."""
+    return FIXTURES / path
+
+
+def method_reference(method: str) -> Path:
+    """The stand-in's packaged reference file for one Web API method."""
+    return find_reference_dir() / "methods" / f"{method}.json"

@@ -1,8 +1,0 @@
-"""``python -m bot.sandbox --port P``: serve the Slack stand-in until Ctrl-C."""
-
-from __future__ import annotations
-
-from bot.sandbox.cli import main
-
-if __name__ == "__main__":
-    main()
