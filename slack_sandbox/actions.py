@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from slack_sandbox import payloads
-from slack_sandbox.base import ChannelRef, SandboxBase, UserRef, ViewRef
+from slack_sandbox.base import SandboxBase
 from slack_sandbox.errors import ClientSideError, NotFoundError, SandboxError
 from slack_sandbox.inbound import Ack
 from slack_sandbox.interactions import apply_view_ack, close_all, close_top, show_command_ack
@@ -26,6 +26,7 @@ from slack_sandbox.person import (
     surfaces_for,
     value_state,
 )
+from slack_sandbox.protocols import ChannelRef, UserRef, ViewRef
 
 # Elements a person picks a value in (``select``), as opposed to buttons and option menus (``click``).
 _PICKERS = frozenset(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from starlette.routing import BaseRoute
 
@@ -11,18 +12,18 @@ from slack_sandbox import payloads
 from slack_sandbox.inbound import EventDelivery
 from slack_sandbox.interactions import use_response_url
 from slack_sandbox.models import JSON
-from slack_sandbox.web import web_routes, workspace_state
+from slack_sandbox.protocols import SandboxParts
+from slack_sandbox.web.state import workspace_state
 from slack_sandbox.webapi import ApiRequest, ApiResult
-
-if TYPE_CHECKING:
-    from slack_sandbox.base import SandboxBase
 
 
 class SandboxBackend:
-    """Implements :class:`slack_sandbox.server.Backend` on top of a sandbox's parts."""
+    """Implements :class:`slack_sandbox.server.Backend` on top of a sandbox's parts; ``routes`` (the live
+    page's, given by the sandbox) are served besides the Web API."""
 
-    def __init__(self, sb: SandboxBase) -> None:
+    def __init__(self, sb: SandboxParts, routes: Sequence[BaseRoute] = ()) -> None:
         self.sb = sb
+        self._routes = list(routes)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def handle_api(self, req: ApiRequest) -> ApiResult:
@@ -66,4 +67,4 @@ class SandboxBackend:
 
     def extra_routes(self) -> list[BaseRoute]:
         """The live page and its act endpoint."""
-        return web_routes(self.sb)
+        return list(self._routes)

@@ -17,16 +17,17 @@ from slack_sandbox.errors import NotFoundError, SandboxError
 from slack_sandbox.faults import Fault, FaultInjector
 from slack_sandbox.inbound import Inbound
 from slack_sandbox.models import JSON, Channel, User, View
+from slack_sandbox.protocols import ChannelRef, UserRef, ViewRef
 from slack_sandbox.ratelimit import RateLimiter
 from slack_sandbox.reference import Reference, load_reference
 from slack_sandbox.server import ServerThread, build_app
+from slack_sandbox.web import web_routes
 from slack_sandbox.webapi import WebApi
 from slack_sandbox.workspace import Workspace
 
+__all__ = ["DEFAULT_EVENT_SUBSCRIPTIONS", "ChannelRef", "SandboxBase", "UserRef", "ViewRef"]
+
 T = TypeVar("T")
-UserRef = User | str
-ChannelRef = Channel | User | str  # a User means the app's DM with them
-ViewRef = View | str
 
 # Events the app's manifest subscribes to by default; side effects (e.g. member_joined_channel after an
 # invite) are only sent for subscribed events, as Slack does. ``send_event`` always sends.
@@ -79,7 +80,7 @@ class SandboxBase:
         self.internal_errors: list[str] = []
         self._message_state: dict[tuple[str, str, str], dict[str, dict[str, JSON]]] = {}
         self._server = ServerThread(
-            build_app(SandboxBackend(self)),
+            build_app(SandboxBackend(self, web_routes(self))),
             host=host,
             port=port,
             on_start=self.inbound.open,

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from slack_sandbox import payloads
-from slack_sandbox.base import ChannelRef, SandboxBase, UserRef
+from slack_sandbox.base import SandboxBase
 from slack_sandbox.errors import SandboxError
 from slack_sandbox.inbound import Ack, EventDelivery
 from slack_sandbox.models import JSON, Channel, Message, User
+from slack_sandbox.protocols import ChannelRef, UserRef
 from slack_sandbox.serialize import view_json
 
 

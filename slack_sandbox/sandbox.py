@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterable
 
 from slack_sandbox.actions import PersonActions
-from slack_sandbox.base import DEFAULT_EVENT_SUBSCRIPTIONS, ChannelRef, UserRef
+from slack_sandbox.base import DEFAULT_EVENT_SUBSCRIPTIONS
 from slack_sandbox.errors import NotFoundError, SandboxError
 from slack_sandbox.events import EventActions
 from slack_sandbox.inbound import EventDelivery
@@ -22,6 +22,7 @@ from slack_sandbox.models import (
     View,
     Violation,
 )
+from slack_sandbox.protocols import ChannelRef, UserRef
 
 __all__ = ["DEFAULT_EVENT_SUBSCRIPTIONS", "SlackSandbox"]
 
