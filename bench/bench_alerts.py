@@ -63,6 +63,7 @@ def serve(port: int, redis_url: str) -> None:
     from bot.alerts.config import AlertSourceConfig
     from bot.alerts.kinds import SourceKind
     from bot.alerts.routing import RoutingRules
+    from bot.services.intake import AlertIntake
     from bot.store.alert_inbox import AlertInbox
     from handlers.alerts.webhook import alert_routes
 
@@ -76,7 +77,7 @@ def serve(port: int, redis_url: str) -> None:
     sources = {"am": AlertSourceConfig(kind=SourceKind.ALERTMANAGER, secret=TOKEN)}
     routes = [
         Route("/noop", noop, methods=["POST"]),
-        *alert_routes(sources, inbox, RoutingRules(), registry=CollectorRegistry()),
+        *alert_routes(sources, AlertIntake(inbox), RoutingRules(), registry=CollectorRegistry()),
     ]
     uvicorn.run(
         Starlette(routes=routes),

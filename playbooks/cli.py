@@ -14,14 +14,13 @@ from typing import Annotated
 import httpx
 import structlog
 import typer
-from redis.asyncio import Redis
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bot.domain.models import Asset, AssetKind
-from bot.store.snapshots import RedisSnapshotStore
+from bot.store import connect
 from bot.yamlfile import YamlFileError
 from playbooks.bindings import IncidentScope
 from playbooks.errors import PlaybookError
@@ -143,11 +142,11 @@ def exit_code(run: PlaybookRun) -> int:
 async def _dry_run(
     playbook: Playbook, params: dict[str, str], scope: IncidentScope, console: Console, concurrency: int
 ) -> PlaybookRun:
-    redis = Redis.from_url(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
+    stores = connect(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
     try:
         async with httpx.AsyncClient(timeout=30.0) as http:
             ctx = RunContext(
-                http=http, snapshots=RedisSnapshotStore(redis), env=dict(os.environ), concurrency=concurrency
+                http=http, snapshots=stores.snapshots, env=dict(os.environ), concurrency=concurrency
             )
             columns = (
                 TextColumn("{task.description}"),
@@ -168,7 +167,7 @@ async def _dry_run(
 
                 return await run_playbook(playbook, params, ctx, on_progress, scope=scope)
     finally:
-        await redis.aclose()
+        await stores.aclose()
 
 
 @app.command()

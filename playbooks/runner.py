@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import structlog
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.domain.models import Asset
 from playbooks.bindings import Bindings, IncidentScope
@@ -27,6 +28,7 @@ from playbooks.schema import Playbook, StepSpec
 from playbooks.snapshots import SnapshotStore
 
 ProgressCallback = Callable[[PlaybookRun], Awaitable[None]]
+Executor = Callable[[Any, StepContext], Awaitable[Finding]]
 
 log = structlog.get_logger(__name__)
 
@@ -148,6 +150,15 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError | TimeoutError | ConnectionError)
 
 
+class _Failed(Exception):
+    """An attempt at a step that failed: `error` says why, `transient` whether another attempt may pass."""
+
+    def __init__(self, error: str, *, transient: bool) -> None:
+        super().__init__(error)
+        self.error = error
+        self.transient = transient
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, StepError):
         return str(exc)
@@ -187,54 +198,69 @@ class _StepJob:
             )
 
     async def _attempts(self) -> tuple[Finding | None, str | None, int]:
+        """The finding, or the error, after up to `retries + 1` attempts; and how many were made.
+
+        Only a transient failure is tried again, after `backoff` seconds doubling each time.
+        """
         step = self.step
         try:
             rendered = self.rendered = self.bindings.render_step(step)
         except StepError as exc:
             return None, str(exc), 0
         execute = self.ctx.registry.executor(step.kind)
-        error = ""
-        for attempt in range(1, step.retries + 2):
-            deadline = asyncio.timeout(step.timeout)
-            context = StepContext(
-                http=self.ctx.http,
-                snapshots=self.ctx.snapshots,
-                now=self.ctx.clock(),
-                timeout=step.timeout,
-                playbook=self.progress.run.playbook,
-                step_id=step.id,
-            )
-            try:
-                async with deadline:
-                    return await execute(rendered, context), None, attempt
-            except TimeoutError as exc:
-                error = (
-                    f"timed out after {format_duration(step.timeout)}"
-                    if deadline.expired()
-                    else _describe(exc)
-                )
-                transient = True
-            except Exception as exc:
-                error, transient = _describe(exc), is_transient(exc)
-                if not isinstance(exc, StepError | httpx.TransportError):
-                    # Unexpected: keep the traceback for whoever debugs it, scrubbed like everything else.
-                    trace = "".join(traceback.format_exception(exc))
-                    self.log.warning(
-                        "playbook.step.error", step=step.id, traceback=self.redactor.scrub(trace)
-                    )
-            if not transient or attempt > step.retries:
-                tries = f" after {attempt} attempts" if attempt > 1 else ""
-                return None, f"{error}{tries}", attempt
-            delay = self.ctx.backoff * 2 ** (attempt - 1)
-            self.log.info(
-                "playbook.step.retry",
-                step=step.id,
-                attempt=attempt,
-                delay=delay,
-                error=self.redactor.scrub(error),
-            )
-            await asyncio.sleep(delay)
-        raise AssertionError("unreachable: the last attempt returns")
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(step.retries + 1),
+            wait=wait_exponential(multiplier=self.ctx.backoff),
+            retry=retry_if_exception(lambda exc: isinstance(exc, _Failed) and exc.transient),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        attempt = 0
+        try:
+            async for trying in retrying:
+                with trying:
+                    attempt = trying.retry_state.attempt_number
+                    return await self._attempt(execute, rendered), None, attempt
+        except _Failed as failed:
+            tries = f" after {attempt} attempts" if attempt > 1 else ""
+            return None, f"{failed.error}{tries}", attempt
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _attempt(self, execute: Executor, rendered: StepSpec) -> Finding:
+        """One run of the step under its timeout; any failure is raised as _Failed, saying if it may pass."""
+        step = self.step
+        deadline = asyncio.timeout(step.timeout)
+        context = StepContext(
+            http=self.ctx.http,
+            snapshots=self.ctx.snapshots,
+            now=self.ctx.clock(),
+            timeout=step.timeout,
+            playbook=self.progress.run.playbook,
+            step_id=step.id,
+        )
+        try:
+            async with deadline:
+                return await execute(rendered, context)
+        except TimeoutError as exc:
+            if deadline.expired():
+                raise _Failed(f"timed out after {format_duration(step.timeout)}", transient=True) from exc
+            raise _Failed(_describe(exc), transient=True) from exc
+        except Exception as exc:
+            if not isinstance(exc, StepError | httpx.TransportError):
+                # Unexpected: keep the traceback for whoever debugs it, scrubbed like everything else.
+                trace = "".join(traceback.format_exception(exc))
+                self.log.warning("playbook.step.error", step=step.id, traceback=self.redactor.scrub(trace))
+            raise _Failed(_describe(exc), transient=is_transient(exc)) from exc
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        failed = state.outcome.exception() if state.outcome else None
+        self.log.info(
+            "playbook.step.retry",
+            step=self.step.id,
+            attempt=state.attempt_number,
+            delay=state.upcoming_sleep,
+            error=self.redactor.scrub(failed.error if isinstance(failed, _Failed) else str(failed)),
+        )
 
     def _result(self, finding: Finding | None, error: str | None) -> dict[str, Any]:
         scrub = self.redactor.scrub

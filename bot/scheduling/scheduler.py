@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -15,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import RemindersConfig
 from bot.services.reminders import DIGEST_WINDOW, ReminderService
+from bot.tasks import BackgroundTasks
 
 log = structlog.get_logger(__name__)
 
@@ -30,14 +30,14 @@ class ReminderScheduler:
 
     scheduler: AsyncIOScheduler
     service: ReminderService
-    in_flight: set[asyncio.Task[Any]] = field(default_factory=set)
+    in_flight: BackgroundTasks = field(default_factory=lambda: BackgroundTasks("reminders"))
 
 
 async def _tick(handle: ReminderScheduler, what: str) -> None:
     """One job run. Jobs are module functions over an in-memory job store: nothing is pickled or shared."""
     task = asyncio.current_task()
     if task is not None:
-        handle.in_flight.add(task)
+        handle.in_flight.track(task)  # apscheduler's own task: counted until it ends, for the stop to wait
     try:
         service = handle.service
         if what == DIGEST_JOB:
@@ -51,9 +51,6 @@ async def _tick(handle: ReminderScheduler, what: str) -> None:
     except Exception:
         # The next tick retries: everything a tick decides from lives in Redis, nothing in this process.
         log.exception("reminders.tick_failed", job=what)
-    finally:
-        if task is not None:
-            handle.in_flight.discard(task)
 
 
 def build_scheduler(service: ReminderService, config: RemindersConfig) -> ReminderScheduler:
@@ -105,9 +102,7 @@ async def stop_scheduler(handle: ReminderScheduler, drain_seconds: float = DRAIN
     if not scheduler.running:
         return
     scheduler.pause()
-    running = [t for t in handle.in_flight if not t.done()]
-    if running:
-        await asyncio.wait(running, timeout=drain_seconds)
+    await handle.in_flight.drain(drain_seconds)
     scheduler.shutdown(wait=False)
     # AsyncIOScheduler shuts down on a later loop iteration; let it, so `running` is False on return.
     await asyncio.sleep(0)

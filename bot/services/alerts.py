@@ -7,23 +7,23 @@ import contextlib
 import os
 import socket
 from collections.abc import Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 
 import structlog
-from redis.asyncio import Redis
-from redis.asyncio.lock import Lock
-from redis.exceptions import LockError
+from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type, stop_after_attempt
 
-from bot.domain.alerts import Alert, AlertStatus
+from bot.domain.alerts import Alert, AlertStatus, alert_note, attach_alert, take_alert_notes
+from bot.domain.errors import IncidentNotFound, LockFailed
 from bot.domain.incident import Incident
 from bot.domain.models import TimelineEntry
 from bot.services.clock import Clock
 from bot.services.incidents import IncidentService, OpenRequest
 from bot.slack.gateway import SlackCallFailed, SlackGateway
-from bot.store import keys
 from bot.store.alert_inbox import AlertInbox, Entry
-from bot.store.base import IncidentNotFound, IncidentStore
+from bot.store.base import IncidentStore
+from bot.tasks import BackgroundTasks
 
 log = structlog.get_logger(__name__)
 
@@ -31,14 +31,23 @@ ANNOUNCE_AFTER = 3.0  # seconds: alerts arriving within this burst are announced
 # Seconds between attempts at an opening Slack refused (a 429 outlasting the client's own retries, an outage);
 # after the last, the start-up resume or the next alert for the incident finishes it.
 OPENING_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0)
+# A lane's group lock lapses this long after its holder died; a lane waits this long for it before leaving its
+# entries pending (reclaimed later).
+GROUP_LOCK_LEASE = timedelta(seconds=30)
+GROUP_LOCK_WAIT = timedelta(seconds=120)
 
 
-def _group_lock_key(alert: Alert) -> str:
+def _group_lock_name(alert: Alert) -> str:
     # Alerts on the same asset must not race each other into two incidents: lock on the asset when there is one.
     if alert.assets:
         first = sorted(str(a) for a in alert.assets)[0]
-        return keys.lock(f"alert-group:{first}")
-    return keys.lock(f"alert-key:{alert.dedup_key}")
+        return f"alert-group:{first}"
+    return f"alert-key:{alert.dedup_key}"
+
+
+def _opening_retry_in(attempt: int) -> float | None:
+    """Seconds before the attempt after `attempt` (1-based); None after the last."""
+    return OPENING_RETRY_DELAYS[attempt - 1] if attempt <= len(OPENING_RETRY_DELAYS) else None
 
 
 class AlertService:
@@ -46,7 +55,6 @@ class AlertService:
 
     def __init__(
         self,
-        redis: Redis,
         inbox: AlertInbox,
         store: IncidentStore,
         incidents: IncidentService,
@@ -57,7 +65,6 @@ class AlertService:
         concurrency: int = 32,
         reclaim_idle_ms: int = 30_000,
     ) -> None:
-        self.redis = redis
         self.inbox = inbox
         self.store = store
         self.incidents = incidents
@@ -68,7 +75,7 @@ class AlertService:
         self.reclaim_idle_ms = reclaim_idle_ms
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
         self._slots = asyncio.Semaphore(concurrency)
-        self._background: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks("alerts")
         # Incidents with an opener / an announcer task in this process: later alerts leave the work to it.
         self._opening: set[str] = set()
         self._announcing: set[str] = set()
@@ -95,10 +102,7 @@ class AlertService:
         finally:
             # Openings and announcements end with the consumer, releasing their locks and claims before the
             # bot closes Redis (the next start-up resumes the openings and announces the pending notes).
-            tasks = list(self._background)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._background.cancel()
 
     async def _process(self, entries: Sequence[Entry]) -> None:
         """Entries sharing a group lock run one after another in stream order, the groups concurrently.
@@ -109,7 +113,7 @@ class AlertService:
         """
         lanes: dict[str, list[Entry]] = {}
         for entry in entries:
-            lanes.setdefault(_group_lock_key(entry[1]), []).append(entry)
+            lanes.setdefault(_group_lock_name(entry[1]), []).append(entry)
         await asyncio.gather(*(self._process_lane(lane) for lane in lanes.values()))
 
     async def _process_lane(self, lane: Sequence[Entry]) -> None:
@@ -126,7 +130,7 @@ class AlertService:
                             log.exception("alerts.process_failed", dedup_key=alert.dedup_key)
                             continue
                         await self.inbox.ack([entry_id])
-            except LockError:
+            except LockFailed:
                 # Not taken in time (entries stay pending, reclaimed later), or held past its timeout.
                 log.exception("alerts.group_lock_failed", entries=len(lane))
 
@@ -144,14 +148,11 @@ class AlertService:
         return done
 
     async def settle(self) -> None:
-        """Wait for the background openings and announcements started so far."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        """Wait for the background openings and announcements started so far (and those they start)."""
+        await self._background.drain()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background.spawn(coro, event="alerts.background_failed")
 
     # --- One alert ---------------------------------------------------------------------------------------
 
@@ -164,19 +165,17 @@ class AlertService:
         return None
 
     async def _lookup(self, alert: Alert) -> Incident | None:
-        by_key = await self.redis.get(keys.alert_key(alert.dedup_key))
-        incident = await self._active(by_key.decode() if isinstance(by_key, bytes) else by_key)
+        incident = await self._active(await self.store.incident_for_alert(alert.dedup_key))
         if incident is not None:
             return incident
         for asset in alert.assets:
-            by_asset = await self.redis.get(keys.asset_incident(str(asset)))
-            incident = await self._active(by_asset.decode() if isinstance(by_asset, bytes) else by_asset)
+            incident = await self._active(await self.store.incident_for_asset(asset))
             if incident is not None:
                 return incident
         return None
 
-    def _group_lock(self, alert: Alert) -> Lock:
-        return self.redis.lock(_group_lock_key(alert), timeout=30, blocking_timeout=120)
+    def _group_lock(self, alert: Alert) -> AbstractAsyncContextManager[None]:
+        return self.store.lock(_group_lock_name(alert), lease=GROUP_LOCK_LEASE, wait=GROUP_LOCK_WAIT)
 
     async def handle(self, alert: Alert) -> str | None:
         """Attach the alert to its incident, or open one; returns the incident id (None: nothing to do)."""
@@ -221,12 +220,7 @@ class AlertService:
             log.exception("alerts.announce_pending_failed")
 
     async def _bind(self, incident_id: str, alert: Alert) -> None:
-        ttl = max(1, int(self.group_window.total_seconds()))
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.set(keys.alert_key(alert.dedup_key), incident_id)
-        for asset in alert.assets:
-            pipe.set(keys.asset_incident(str(asset)), incident_id, ex=ttl)
-        await pipe.execute()
+        await self.store.bind_alert(incident_id, alert.dedup_key, alert.assets, self.group_window)
 
     async def _open(self, alert: Alert) -> Incident:
         title = alert.summary or alert.labels.get("alertname") or alert.dedup_key
@@ -250,54 +244,56 @@ class AlertService:
 
     async def _attach(self, incident: Incident, alert: Alert) -> Incident:
         now = self.clock()
-        resolved = alert.status is AlertStatus.RESOLVED
-        note = f"{'Resolved' if resolved else 'Firing'}: {alert.summary or alert.dedup_key} ({alert.source})"
-
-        def change(i: Incident) -> Incident:
-            keys_ = i.alert_keys if alert.dedup_key in i.alert_keys else [*i.alert_keys, alert.dedup_key]
-            firing = [k for k in i.alerts_firing if k != alert.dedup_key]
-            if not resolved:
-                firing.append(alert.dedup_key)
-            assets = [*i.assets, *(a for a in alert.assets if a not in i.assets)]
-            return i.model_copy(
-                update={
-                    "alert_keys": keys_,
-                    "alerts_firing": firing,
-                    "assets": assets,
-                    "alert_notes": [*i.alert_notes, note][-200:],
-                    "updated_at": now,
-                }
-            )
+        note = alert_note(alert)
 
         def entry(before: Incident, after: Incident) -> Sequence[TimelineEntry]:
             return [TimelineEntry(at=now, kind="alert", text=note, data={"dedup_key": alert.dedup_key})]
 
-        _, after = await self.store.mutate(incident.id, change, entry)
+        _, after = await self.store.mutate(incident.id, lambda i: attach_alert(i, alert, now), entry)
         return after
 
     async def _finish_opening(self, incident_id: str) -> None:
-        # The record exists and its alerts are acked: if Slack refuses the opening (rate limits outlasting
-        # the client's retries when many incidents open at once), try again here rather than leave the
-        # incident without a channel until the next alert for it or the next start-up.
-        incident: Incident | None = None
         try:
-            for attempt, delay in enumerate((*OPENING_RETRY_DELAYS, None)):
-                try:
-                    incident = await self.incidents.continue_opening(incident_id)
-                    break
-                except Exception:
-                    log.exception(
-                        "alerts.opening_failed", incident_id=incident_id, attempt=attempt + 1, retry_in=delay
-                    )
-                    if delay is None:
-                        return
-                    await asyncio.sleep(delay)
+            incident = await self._open_with_retries(incident_id)
         finally:
             self._opening.discard(incident_id)
         # Alerts attached before the opening was done left their notes to us; later ones start an announcer.
         if incident is not None and incident.alert_notes and incident_id not in self._announcing:
             self._announcing.add(incident_id)
             await self._announce(incident_id)
+
+    async def _open_with_retries(self, incident_id: str) -> Incident | None:
+        """The opened incident; None when Slack still refused after the last of OPENING_RETRY_DELAYS.
+
+        The record exists and its alerts are acked: if Slack refuses the opening (rate limits outlasting the
+        client's retries when many incidents open at once), try again here rather than leave the incident
+        without a channel until the next alert for it or the next start-up.
+        """
+
+        def failed(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            retry_in = _opening_retry_in(state.attempt_number)
+            log.error(
+                "alerts.opening_failed",
+                incident_id=incident_id,
+                attempt=state.attempt_number,
+                retry_in=retry_in,
+                exc_info=error,
+            )
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(len(OPENING_RETRY_DELAYS) + 1),
+            wait=lambda state: _opening_retry_in(state.attempt_number) or 0.0,
+            retry=retry_if_exception_type(Exception),
+            after=failed,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self.incidents.continue_opening(incident_id)
+        except RetryError:
+            return None
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _announce(self, incident_id: str) -> None:
         """One channel message per burst: the first alert of a burst waits, then posts everything pending.
@@ -334,13 +330,9 @@ class AlertService:
         notes: list[str] = []
 
         def take(i: Incident) -> Incident:
-            # Until the channel is fully opened the notes wait: taken now, they would be lost (no channel yet)
-            # or posted between the card and the checklists.
-            if not i.alert_notes or not i.opening.done or i.channel_id is None:
-                notes.clear()
-                return i
-            notes[:] = i.alert_notes
-            return i.model_copy(update={"alert_notes": []})
+            taken, pending = take_alert_notes(i)
+            notes[:] = pending  # a retried mutation starts again from what it read
+            return taken
 
         _, incident = await self.store.mutate(incident_id, take, lambda b, a: [])
         if not notes or incident.channel_id is None:

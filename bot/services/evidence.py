@@ -8,7 +8,7 @@ from datetime import timedelta
 import structlog
 
 from bot.domain.decision import DecisionStatus, OwnershipDecision
-from bot.domain.errors import NotAllowed
+from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.incident import Incident, confirm_side, record_evidence
 from bot.domain.models import (
     Asset,
@@ -19,12 +19,12 @@ from bot.domain.models import (
     TimelineEntry,
     Verdict,
 )
+from bot.domain.submissions import EvidenceSubmission, VerdictSubmission
 from bot.services.clock import Clock
 from bot.services.directory import ResponderDirectory
 from bot.services.messages import IncidentMessages
 from bot.slack import blocks
 from bot.slack.gateway import SlackGateway
-from bot.slack.parse import EvidenceSubmission, VerdictSubmission
 from bot.store.base import IncidentStore
 
 log = structlog.get_logger(__name__)
@@ -60,11 +60,14 @@ class EvidenceService:
         incident = await self.store.get(incident_id)
         item = incident.evidence.get(ref)
         if item is None:
-            from bot.domain.errors import InvalidInput
-
             raise InvalidInput(f"There is no checklist item `{ref}` on {incident_id}.")
         await self.require_side(user_id, item.side)
         return incident
+
+    async def open_verdict(self, incident_id: str, side: Side, user_id: str) -> Incident:
+        """Check that the person may confirm for the side; the incident, for the verdict modal."""
+        await self.require_side(user_id, side)
+        return await self.store.get(incident_id)
 
     async def set_by_person(
         self, incident_id: str, ref: str, user_id: str, form: EvidenceSubmission

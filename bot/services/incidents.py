@@ -8,11 +8,22 @@ from datetime import timedelta
 
 import structlog
 from pydantic import BaseModel, Field
+from slack_sdk.models.blocks import Block
+from tenacity import AsyncRetrying, retry_if_result, stop_after_delay, wait_fixed
 
 from bot.config import HandoffConfig
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import IncidentNotFound, InvalidInput
 from bot.domain.evidence import Checklists
-from bot.domain.incident import Incident, OpeningProgress, Origin, apply_event, channel_name, close, reopen
+from bot.domain.incident import (
+    Incident,
+    OpeningProgress,
+    Origin,
+    apply_event,
+    channel_name,
+    close,
+    reopen,
+    touch,
+)
 from bot.domain.models import Asset, IncidentState, Severity, Side, TimelineEntry
 from bot.domain.state import IncidentEvent
 from bot.services.clock import Clock
@@ -271,13 +282,19 @@ class IncidentService:
         """At start-up, in the background: retry until every interrupted opening is finished.
 
         An opening whose lease is still held (by a process that was just killed) is retried after the lease.
+        What is still unfinished after RESUME_FOR is left to the next alert for it or the next start-up.
         """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + RESUME_FOR
-        while loop.time() < deadline:
-            if not await self.resume_openings():
-                return
-            await asyncio.sleep(RESUME_EVERY)
+        retrying = AsyncRetrying(
+            stop=stop_after_delay(RESUME_FOR),
+            wait=wait_fixed(RESUME_EVERY),
+            retry=retry_if_result(bool),  # openings still unfinished
+            retry_error_callback=lambda state: None,  # give up quietly: each failure was logged
+        )
+        async for attempt in retrying:
+            with attempt:
+                unfinished = await self.resume_openings()
+            if attempt.retry_state.outcome is not None and not attempt.retry_state.outcome.failed:
+                attempt.retry_state.set_result(unfinished)
 
     async def for_channel(self, channel_id: str) -> Incident:
         incident = await self.store.find_by_channel(channel_id)
@@ -290,13 +307,21 @@ class IncidentService:
 
     async def status(self, channel_id: str, incident_id: str | None) -> Incident:
         if incident_id:
-            from bot.store.base import IncidentNotFound
-
             try:
                 return await self.store.get(incident_id)
             except IncidentNotFound:
                 raise InvalidInput(f"There is no incident {incident_id}.") from None
         return await self.for_channel(channel_id)
+
+    async def record_activity(self, channel_id: str) -> None:
+        """A person's message in an incident's channel: the reminder clock starts again (active incidents)."""
+        incident = await self.store.find_by_channel(channel_id)
+        if incident is not None and incident.active:
+            await self.store.mutate(incident.id, lambda i: touch(i, self.clock()), lambda b, a: [])
+
+    async def card(self, incident: Incident) -> list[Block]:
+        """The incident's card as it stands, for `status` (with the responders of each side)."""
+        return await self.messages.card(incident)
 
     async def list_open(self) -> Sequence[Incident]:
         return await self.store.list_active()

@@ -18,10 +18,15 @@ log = structlog.get_logger(__name__)
 class IncidentMessages:
     """Renders and updates in place; never creates a second copy of a message that exists."""
 
-    def __init__(self, gateway: SlackGateway, directory: ResponderDirectory) -> None:
+    def __init__(
+        self,
+        gateway: SlackGateway,
+        directory: ResponderDirectory,
+        playbook_names: dict[Side, list[str]] | None = None,
+    ) -> None:
         self.gateway = gateway
         self.directory = directory
-        self.playbook_names: dict[Side, list[str]] = {}  # shown as Run buttons on each checklist
+        self.playbook_names = dict(playbook_names or {})  # shown as Run buttons on each checklist
 
     async def card(self, incident: Incident) -> list[Block]:
         return blocks.incident_card(incident, await self.directory.everyone())

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any
 
 import structlog
-from redis.asyncio import Redis
 from slack_sdk.models.blocks import Block
 
 from bot.domain.errors import DomainError, InvalidInput
@@ -18,8 +15,8 @@ from bot.domain.models import Side
 from bot.services.evidence import EvidenceService
 from bot.slack import blocks
 from bot.slack.gateway import SlackCallFailed, SlackGateway
-from bot.store import keys
 from bot.store.base import IncidentStore
+from bot.tasks import BackgroundTasks
 from playbooks.bindings import IncidentScope
 from playbooks.errors import PlaybookError
 from playbooks.results import PlaybookRun
@@ -41,7 +38,6 @@ class PlaybookService:
         self,
         playbooks: Sequence[Playbook],
         ctx: RunContext,
-        redis: Redis,
         store: IncidentStore,
         evidence: EvidenceService,
         gateway: SlackGateway,
@@ -49,12 +45,11 @@ class PlaybookService:
     ) -> None:
         self.playbooks = list(playbooks)
         self.ctx = ctx
-        self.redis = redis
         self.store = store
         self.evidence = evidence
         self.gateway = gateway
         self.run_on_open = run_on_open
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks("playbooks")
 
     def runnable(self, env: Mapping[str, str] | None = None) -> list[Playbook]:
         """Playbooks whose `${NAME}` references are all set: the others would only fail."""
@@ -75,8 +70,8 @@ class PlaybookService:
 
         for playbook in matching(self.runnable(), incident.assets, incident.labels, incident.severity):
             token = f"playbook-on-open:{incident.id}:{playbook.name}"
-            if await self.redis.set(keys.once(token), "1", nx=True, ex=int(RUN_TTL.total_seconds())):
-                self._spawn(self._run_logged(incident.id, playbook, None))
+            if await self.store.claim_once(token, RUN_TTL):
+                self._tasks.spawn(self._run_logged(incident.id, playbook, None))
 
     async def run_by_name(self, incident_id: str, name: str, user_id: str) -> None:
         playbook = next((p for p in self.playbooks if p.name == name), None)
@@ -91,16 +86,11 @@ class PlaybookService:
         incident = await self.store.get(incident_id)
         if not incident.awaiting_decision:
             raise InvalidInput(f"{incident.id} is {incident.state.value}; reopen it to gather more evidence.")
-        self._spawn(self._run_logged(incident_id, playbook, user_id))
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._run_logged(incident_id, playbook, user_id))
 
     async def settle(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait for the runs started so far."""
+        await self._tasks.drain()
 
     async def _run_logged(self, incident_id: str, playbook: Playbook, user_id: str | None) -> None:
         try:
@@ -143,9 +133,7 @@ class PlaybookService:
         except PlaybookError as exc:
             raise InvalidInput(f"Playbook `{playbook.name}` cannot run: {exc}") from None
         await progress(run)
-        await self.redis.set(
-            keys.playbook_run(run.run_id), run.model_dump_json(), ex=int(RUN_TTL.total_seconds())
-        )
+        await self.store.save_run(run, RUN_TTL)
         for finding in run.item_findings():
             if finding.item_ref not in incident.evidence:
                 continue

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Asset, AssetKind, EvidenceStatus, Severity, Side, VerdictKind
+from bot.domain.submissions import EvidenceSubmission, VerdictSubmission
 from bot.slack.ids import BlockId
 
 
@@ -165,12 +166,6 @@ class FormErrors(InvalidInput):
         super().__init__("; ".join(errors.values()))
 
 
-class EvidenceSubmission(BaseModel):
-    status: EvidenceStatus
-    detail: str
-    link: str | None
-
-
 def parse_evidence_submission(values: Mapping[str, Any]) -> EvidenceSubmission:
     status = _selected(values, BlockId.STATUS)
     if status not in {s.value for s in EvidenceStatus}:
@@ -179,13 +174,6 @@ def parse_evidence_submission(values: Mapping[str, Any]) -> EvidenceSubmission:
     if link and not link.startswith(("https://", "http://")):
         raise FormErrors({BlockId.LINK: "A link starts with https:// (or http://)."})
     return EvidenceSubmission(status=EvidenceStatus(status), detail=_text(values, BlockId.DETAIL), link=link)
-
-
-class VerdictSubmission(BaseModel):
-    kind: VerdictKind
-    asset: Asset | None
-    prevention_owner: str | None
-    note: str
 
 
 def parse_verdict_submission(values: Mapping[str, Any], side: Side) -> VerdictSubmission:

@@ -9,9 +9,10 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from bot.domain.alerts import Alert
+from bot.domain.errors import StoreUnavailable
 from bot.store import keys
 
 log = structlog.get_logger("handoff.alerts.inbox")
@@ -77,12 +78,19 @@ class AlertInbox:
         self._group_ready = True
 
     async def put(self, alerts: Sequence[Alert]) -> list[str]:
-        """Append the alerts in one script run (all or none); their entry ids, in order."""
+        """Append the alerts in one script run (all or none); their entry ids, in order.
+
+        StoreUnavailable when Redis could not be reached or refused them: treat them as not kept (the
+        sender retries; a duplicate is deduplicated by its key).
+        """
         if not alerts:
             return []
-        ids = await self._put_script(
-            keys=[self.stream], args=[self.maxlen, *(a.model_dump_json() for a in alerts)]
-        )
+        try:
+            ids = await self._put_script(
+                keys=[self.stream], args=[self.maxlen, *(a.model_dump_json() for a in alerts)]
+            )
+        except RedisError as exc:
+            raise StoreUnavailable(f"The alert inbox could not keep {len(alerts)} alert(s): {exc}") from exc
         return [_text(i) for i in ids]
 
     async def consume(self, consumer_name: str, block_ms: int | None = None, count: int = 100) -> list[Entry]:

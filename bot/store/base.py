@@ -1,39 +1,25 @@
-"""The IncidentStore interface and its errors: what the services need from persistence."""
+"""The store's interfaces: everything the services need from persistence, and nothing about how it is kept.
+
+The errors they raise (IncidentNotFound, Conflict, StoreUnavailable, LockFailed) are defined in
+bot.domain.errors, so that services and listeners catch them without importing the store.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.domain.incident import Incident
-from bot.domain.models import Severity, TimelineEntry
-
-
-class StoreError(Exception):
-    """Base of the store's errors."""
-
-
-class IncidentNotFound(StoreError):
-    def __init__(self, incident_id: str) -> None:
-        super().__init__(f"No incident {incident_id}.")
-        self.incident_id = incident_id
-
-
-class Conflict(StoreError):
-    """An update was based on a stale version: someone else changed the incident in between."""
-
-    def __init__(self, incident_id: str, expected: int) -> None:
-        super().__init__(f"Incident {incident_id} changed since version {expected}.")
-        self.incident_id = incident_id
-        self.expected = expected
-
+from bot.domain.models import Asset, Severity, TimelineEntry
+from playbooks.results import PlaybookRun
 
 Mutation = Callable[[Incident], Incident | Awaitable[Incident]]
 
 
 class IncidentStore(Protocol):
-    """Incidents, their timelines and the indexes the bot reads them by."""
+    """Incidents, their timelines, the indexes the bot reads them by, once-tokens, locks, playbook runs."""
 
     async def next_id(self, now: datetime) -> str: ...
 
@@ -43,7 +29,9 @@ class IncidentStore(Protocol):
         """Store a new incident; with an idempotency key already used, return that incident and False."""
         ...
 
-    async def get(self, incident_id: str) -> Incident: ...
+    async def get(self, incident_id: str) -> Incident:
+        """The incident, or IncidentNotFound."""
+        ...
 
     async def find_by_channel(self, channel_id: str) -> Incident | None: ...
 
@@ -57,7 +45,10 @@ class IncidentStore(Protocol):
         change: Mutation,
         entries: Callable[[Incident, Incident], Sequence[TimelineEntry]],
     ) -> tuple[Incident, Incident]:
-        """Read, change and write with optimistic concurrency, retrying on conflict; returns (before, after)."""
+        """Read, change and write with optimistic concurrency, retrying on conflict; returns (before, after).
+
+        A change that returns the incident unchanged writes nothing. Conflict once the retries are spent.
+        """
         ...
 
     async def timeline(self, incident_id: str) -> list[TimelineEntry]: ...
@@ -72,6 +63,27 @@ class IncidentStore(Protocol):
 
     async def bind_channel(self, channel_id: str, incident_id: str) -> None: ...
 
+    # --- Alerts ------------------------------------------------------------------------------------------
+
+    async def bind_alert(
+        self, incident_id: str, dedup_key: str, assets: Sequence[Asset], window: timedelta
+    ) -> None:
+        """The alert key belongs to the incident from now on; each asset does for `window` (grouping).
+
+        Both at once: a reader never sees the key bound and its assets not yet.
+        """
+        ...
+
+    async def incident_for_alert(self, dedup_key: str) -> str | None:
+        """The id of the incident the alert key was last bound to (active or not), if any."""
+        ...
+
+    async def incident_for_asset(self, asset: Asset) -> str | None:
+        """The id of the incident an alert on the asset was bound to within its window, if any."""
+        ...
+
+    # --- Once-tokens and locks ---------------------------------------------------------------------------
+
     async def claim_once(self, token: str, ttl: timedelta) -> bool:
         """True for the first caller of `token` within `ttl`, across processes (a reminder slot, a decision)."""
         ...
@@ -82,6 +94,24 @@ class IncidentStore(Protocol):
 
     async def release(self, token: str) -> None:
         """Give a claimed token back (a lock held for the duration of a step)."""
+        ...
+
+    def lock(self, name: str, *, lease: timedelta, wait: timedelta) -> AbstractAsyncContextManager[None]:
+        """Hold the lock `name` for the block, across processes; waits up to `wait` for it.
+
+        The lock lapses after `lease` if its holder dies. LockFailed when it is not taken within `wait`, or
+        when it lapsed before the block ended (someone else may have held it meanwhile).
+        """
+        ...
+
+    # --- Playbook runs -----------------------------------------------------------------------------------
+
+    async def save_run(self, run: PlaybookRun, ttl: timedelta) -> None:
+        """Keep a finished playbook run for `ttl`, for whoever looks into the incident afterwards."""
+        ...
+
+    async def get_run(self, run_id: str) -> PlaybookRun | None:
+        """The run, or None when it was never saved or has expired."""
         ...
 
     async def ping(self) -> bool: ...

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.exceptions import LockError
+from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type, stop_after_attempt
 
+from bot.domain.errors import Conflict, IncidentNotFound, LockFailed
 from bot.domain.incident import Incident
-from bot.domain.models import Severity, TimelineEntry
+from bot.domain.models import Asset, Severity, TimelineEntry
 from bot.store import keys
-from bot.store.base import Conflict, IncidentNotFound, Mutation
+from bot.store.base import Mutation
+from playbooks.results import PlaybookRun
 
 # KEYS: incident, timeline, activity index of its severity, activity indexes of other severities (3)
 # ARGV: expected version (-1 = must not exist), new version, document, active(1/0), activity score, entries...
@@ -39,8 +43,24 @@ return 1
 """
 
 
+CONFLICT_BACKOFF = 0.002  # seconds: the n-th retry after a conflict waits a random 0 to n times this
+
+
 def _epoch(dt: datetime) -> float:
     return dt.timestamp()
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _seconds(ttl: timedelta) -> int:
+    return max(1, int(ttl.total_seconds()))
+
+
+def _conflict_backoff(state: RetryCallState) -> float:
+    # Jittered and growing: writers contending for one incident spread out instead of colliding again.
+    return random.uniform(0, CONFLICT_BACKOFF * state.attempt_number)
 
 
 class RedisIncidentStore:
@@ -120,19 +140,32 @@ class RedisIncidentStore:
         change: Mutation,
         entries: Callable[[Incident, Incident], Sequence[TimelineEntry]] = lambda _b, _a: (),
     ) -> tuple[Incident, Incident]:
-        for attempt in range(self.max_retries):
-            before = await self.get(incident_id)
-            result = change(before)
-            after = await result if inspect.isawaitable(result) else result
-            if after is before or after == before:
-                return before, before
-            try:
-                written = after.model_copy(update={"version": before.version})
-                return before, await self.update(written, entries(before, after))
-            except Conflict:
-                # Jittered backoff so contending writers spread out instead of colliding again.
-                await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        raise Conflict(incident_id, -1)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.max_retries),
+            wait=_conflict_backoff,
+            retry=retry_if_exception_type(Conflict),
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._mutate_once(incident_id, change, entries)
+        except RetryError:
+            raise Conflict(incident_id, -1) from None
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _mutate_once(
+        self,
+        incident_id: str,
+        change: Mutation,
+        entries: Callable[[Incident, Incident], Sequence[TimelineEntry]],
+    ) -> tuple[Incident, Incident]:
+        before = await self.get(incident_id)
+        result = change(before)
+        after = await result if inspect.isawaitable(result) else result
+        if after is before or after == before:
+            return before, before
+        written = after.model_copy(update={"version": before.version})
+        return before, await self.update(written, entries(before, after))
 
     async def timeline(self, incident_id: str) -> list[TimelineEntry]:
         raw = await cast(Any, self.redis.lrange(keys.timeline(incident_id), 0, -1))
@@ -166,11 +199,52 @@ class RedisIncidentStore:
     async def bind_channel(self, channel_id: str, incident_id: str) -> None:
         await self.redis.set(keys.by_channel(channel_id), incident_id)
 
+    async def bind_alert(
+        self, incident_id: str, dedup_key: str, assets: Sequence[Asset], window: timedelta
+    ) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(keys.alert_key(dedup_key), incident_id)
+        for asset in assets:
+            pipe.set(keys.asset_incident(str(asset)), incident_id, ex=_seconds(window))
+        await pipe.execute()
+
+    async def incident_for_alert(self, dedup_key: str) -> str | None:
+        return _text(await self.redis.get(keys.alert_key(dedup_key)))
+
+    async def incident_for_asset(self, asset: Asset) -> str | None:
+        return _text(await self.redis.get(keys.asset_incident(str(asset))))
+
     async def claim_once(self, token: str, ttl: timedelta) -> bool:
-        return bool(await self.redis.set(keys.once(token), "1", nx=True, ex=max(1, int(ttl.total_seconds()))))
+        return bool(await self.redis.set(keys.once(token), "1", nx=True, ex=_seconds(ttl)))
 
     async def release(self, token: str) -> None:
         await self.redis.delete(keys.once(token))
 
     async def extend(self, token: str, ttl: timedelta) -> bool:
-        return bool(await self.redis.set(keys.once(token), "1", xx=True, ex=max(1, int(ttl.total_seconds()))))
+        return bool(await self.redis.set(keys.once(token), "1", xx=True, ex=_seconds(ttl)))
+
+    async def save_run(self, run: PlaybookRun, ttl: timedelta) -> None:
+        await self.redis.set(keys.playbook_run(run.run_id), run.model_dump_json(), ex=_seconds(ttl))
+
+    async def get_run(self, run_id: str) -> PlaybookRun | None:
+        raw = await self.redis.get(keys.playbook_run(run_id))
+        return None if raw is None else PlaybookRun.model_validate_json(raw)
+
+    @asynccontextmanager
+    async def lock(self, name: str, *, lease: timedelta, wait: timedelta) -> AsyncIterator[None]:
+        held = self.redis.lock(
+            keys.lock(name), timeout=lease.total_seconds(), blocking_timeout=wait.total_seconds()
+        )
+        try:
+            taken = await held.acquire()
+        except LockError as exc:
+            raise LockFailed(name, "not taken") from exc
+        if not taken:
+            raise LockFailed(name, f"not taken within {wait.total_seconds():g} s")
+        try:
+            yield
+        finally:
+            try:
+                await held.release()
+            except LockError as exc:
+                raise LockFailed(name, "lapsed before it was released") from exc

@@ -11,7 +11,6 @@ import pydantic_core
 import structlog
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
-from redis.exceptions import RedisError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -21,7 +20,8 @@ from bot.alerts.config import MAX_BODY_BYTES, AlertSourceConfig
 from bot.alerts.metrics import UNKNOWN_SOURCE, IntakeMetrics
 from bot.alerts.routing import RoutingRules
 from bot.alerts.sources import normalise
-from bot.store.alert_inbox import AlertInbox
+from bot.domain.errors import IntakeUnavailable
+from bot.services.intake import AlertIntake
 
 log = structlog.get_logger("handoff.alerts.webhook")
 
@@ -67,18 +67,18 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
 
 
 class AlertWebhook:
-    """The endpoint's state: the configured sources, the inbox, the routing rules and the counters."""
+    """The endpoint's state: the configured sources, the intake, the routing rules and the counters."""
 
     def __init__(
         self,
         sources: Mapping[str, AlertSourceConfig],
-        inbox: AlertInbox,
+        intake: AlertIntake,
         routing: RoutingRules,
         metrics: IntakeMetrics,
         max_body_bytes: int,
         clock: Callable[[], float],
     ) -> None:
-        self.sources, self.inbox, self.routing = dict(sources), inbox, routing
+        self.sources, self.intake, self.routing = dict(sources), intake, routing
         self.metrics, self.max_body_bytes, self.clock = metrics, max_body_bytes, clock
 
     async def receive(self, request: Request) -> Response:
@@ -114,8 +114,8 @@ class AlertWebhook:
         now = datetime.now(UTC)
         alerts = [a.model_copy(update={"source_name": name, "received_at": now}) for a in alerts]
         try:
-            await self.inbox.put(alerts)
-        except RedisError:
+            await self.intake.accept(alerts)
+        except IntakeUnavailable:
             log.exception("alert_inbox_unavailable", source=name, alerts=len(alerts))
             raise _Refused(503, "inbox_unavailable") from None
         self.metrics.requests_accepted.labels(source=name).inc()
@@ -127,7 +127,7 @@ class AlertWebhook:
 
 def alert_routes(
     sources: Mapping[str, AlertSourceConfig],
-    inbox: AlertInbox,
+    intake: AlertIntake,
     routing: RoutingRules,
     *,
     registry: CollectorRegistry | None = None,
@@ -141,5 +141,5 @@ def alert_routes(
     for name, source in sources.items():
         if source.enabled and not source.has_secret:
             log.warning("alert_source_without_secret", source=name, note="every request will be refused")
-    endpoint = AlertWebhook(sources, inbox, routing, IntakeMetrics.on(registry), max_body_bytes, clock)
+    endpoint = AlertWebhook(sources, intake, routing, IntakeMetrics.on(registry), max_body_bytes, clock)
     return [Route("/alerts/{source}", endpoint.receive, methods=["POST"], name="alert_webhook")]

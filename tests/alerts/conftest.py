@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from bot.alerts.config import AlertSourceConfig
 from bot.alerts.kinds import SourceKind
 from bot.alerts.routing import RoutingRules
+from bot.services.intake import AlertIntake
 from bot.store.alert_inbox import AlertInbox
 from handlers.alerts.webhook import alert_routes
 from tests.support.reference import fixture
@@ -88,6 +89,6 @@ def registry() -> CollectorRegistry:
 
 @pytest.fixture
 async def client(inbox: AlertInbox, registry: CollectorRegistry) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=alert_routes(SOURCES, inbox, RoutingRules(), registry=registry))
+    app = Starlette(routes=alert_routes(SOURCES, AlertIntake(inbox), RoutingRules(), registry=registry))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://handoff") as c:
         yield c

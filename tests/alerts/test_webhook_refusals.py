@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 
 from bot.alerts.auth import sign
 from bot.alerts.routing import RoutingRules
+from bot.services.intake import AlertIntake
 from bot.store.alert_inbox import AlertInbox
 from handlers.alerts.webhook import alert_routes
 from tests.alerts.conftest import AM_TOKEN, GENERIC_SECRET, SOURCES, bearer, fixture_bytes, fixture_json
@@ -257,7 +258,9 @@ class TestInboxUnavailable:
     async def test_redis_down_is_503(self, registry: CollectorRegistry) -> None:
         """When the inbox cannot persist, the sender gets 503 (and retries); nothing is acknowledged."""
         dead = Redis.from_url("redis://127.0.0.1:1/14", socket_connect_timeout=0.5)
-        app = Starlette(routes=alert_routes(SOURCES, AlertInbox(dead), RoutingRules(), registry=registry))
+        app = Starlette(
+            routes=alert_routes(SOURCES, AlertIntake(AlertInbox(dead)), RoutingRules(), registry=registry)
+        )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://handoff") as client:
             with capture_logs() as logs:

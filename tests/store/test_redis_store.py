@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis.asyncio as aioredis
 
+from bot.domain.errors import Conflict, IncidentNotFound
 from bot.domain.evidence import Checklists
 from bot.domain.incident import Incident, touch
 from bot.domain.models import IncidentState, Severity, TimelineEntry
-from bot.store.base import Conflict, IncidentNotFound
 from bot.store.redis_store import RedisIncidentStore
 from tests.support.services import RedisServer
 

@@ -12,9 +12,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
+from bot.domain.errors import Conflict
 from bot.domain.incident import Incident, touch
 from bot.domain.models import IncidentState, Severity, TimelineEntry
-from bot.store.base import Conflict
 from bot.store.redis_store import RedisIncidentStore
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
