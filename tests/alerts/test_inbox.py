@@ -28,6 +28,17 @@ def alert(key: str) -> Alert:
     )
 
 
+async def make_idle(redis: Redis, consumer: str, entry_ids: list[str], idle_ms: int) -> None:
+    """Set the pending entries' idle time as if `consumer` had read them `idle_ms` ago, without waiting.
+
+    XCLAIM by the same consumer with IDLE sets the idle time; JUSTID leaves the delivery count unchanged.
+    """
+    await redis.xclaim(keys.ALERT_STREAM, keys.ALERT_GROUP, consumer, 0, entry_ids, idle=idle_ms, justid=True)
+    pending = await redis.xpending_range(keys.ALERT_STREAM, keys.ALERT_GROUP, "-", "+", len(entry_ids))
+    assert all(p["time_since_delivered"] >= idle_ms for p in pending)
+    assert all(p["times_delivered"] == 1 for p in pending)
+
+
 class TestPutConsumeAck:
     async def test_round_trip(self, inbox: AlertInbox, redis: Redis) -> None:
         """Alerts come back equal and in order, each once; acked entries leave the pending list."""
@@ -90,14 +101,15 @@ class TestReclaim:
         reclaimed = await inbox.reclaim("worker", min_idle_ms=0)
         assert [entry_id for entry_id, _ in reclaimed] == ids
 
-    async def test_reclaim_pages_through_many(self, inbox: AlertInbox) -> None:
+    async def test_reclaim_pages_through_many(self, inbox: AlertInbox, redis: Redis) -> None:
         """`count` bounds one reclaim; the rest come with the next call."""
         ids = await inbox.put([alert(str(i)) for i in range(7)])
         await inbox.consume("crashed", block_ms=None, count=10)
-        await asyncio.sleep(0.04)
-        first = await inbox.reclaim("other", min_idle_ms=30, count=5)
-        # Claiming resets an entry's idle time: the next call takes the remaining two, not the same five.
-        second = await inbox.reclaim("other", min_idle_ms=30, count=5)
+        await make_idle(redis, "crashed", ids, idle_ms=600_000)  # as if "crashed" died ten minutes ago
+        first = await inbox.reclaim("other", min_idle_ms=60_000, count=5)
+        # Claiming resets an entry's idle time to 0: the next call takes the remaining two, not the same five
+        # (those would have to sit unclaimed for a minute to qualify again, so no timing can mix them up).
+        second = await inbox.reclaim("other", min_idle_ms=60_000, count=5)
         assert [e for e, _ in first] == ids[:5]
         assert [e for e, _ in second] == ids[5:]
 
