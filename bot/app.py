@@ -1,83 +1,228 @@
-"""The composition root: build the bot from typed settings and config, and serve it as one ASGI app."""
+"""The composition root: build every part of the bot from typed settings and config, each by one function."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-import uuid
-from collections.abc import AsyncIterator
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+import httpx
 import structlog
-from prometheus_client import generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from redis.asyncio import Redis
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
+from bot.asgi import answers, build_asgi
 from bot.config import HandoffConfig
 from bot.domain.incident import Incident
+from bot.domain.models import Side
 from bot.logging import register_secrets
 from bot.metrics import Metrics
+from bot.scheduling.scheduler import ReminderScheduler, build_scheduler, start_scheduler, stop_scheduler
+from bot.services.alerts import AlertService
 from bot.services.clock import Clock, system_clock
 from bot.services.deps import Services
 from bot.services.directory import ResponderDirectory
 from bot.services.evidence import EvidenceService
 from bot.services.incidents import IncidentService
+from bot.services.intake import AlertIntake
 from bot.services.messages import IncidentMessages
+from bot.services.playbooks import PlaybookService, env_refs
+from bot.services.reminders import ReminderService
+from bot.services.replies import Replies
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, make_client
-from bot.store.redis_store import RedisIncidentStore
+from bot.store import Stores
+from bot.store.base import IncidentStore
+from bot.tasks import BackgroundTasks
+from playbooks.loader import load_playbooks
+from playbooks.runner import RunContext
+from playbooks.schema import Playbook
 
 log = structlog.get_logger(__name__)
 
 
 @dataclass
+class Core:
+    """The parts every use case shares: storage, Slack, the people of each side, and the incident services."""
+
+    store: IncidentStore
+    gateway: SlackGateway
+    directory: ResponderDirectory
+    incidents: IncidentService
+    evidence: EvidenceService
+    clock: Clock
+
+
+@dataclass
 class Handoff:
-    """One running bot: its services, its Bolt app and its ASGI app."""
+    """One running bot: its services, the workers it starts, its Bolt app and its ASGI app."""
 
     settings: Settings
     config: HandoffConfig
-    redis: Redis
+    stores: Stores
+    core: Core
     services: Services
+    alerts: AlertService
+    scheduler: ReminderScheduler
+    http: httpx.AsyncClient
     bolt: AsyncApp
     metrics: Metrics
-    background: list[asyncio.Task[Any]] = field(default_factory=list)
+    routes: list[BaseRoute]
+    workers: BackgroundTasks = field(default_factory=lambda: BackgroundTasks("workers"))
     slack_ok: bool = False
     asgi: Starlette | None = None
 
-    async def start(self) -> None:
-        """Start-up work: finish interrupted openings, post unposted decisions, start background workers."""
-        with contextlib.suppress(Exception):
-            await self.services.gateway.auth_test()
-            self.slack_ok = True
-        with contextlib.suppress(Exception):
-            await self.services.directory.warm()
-        self.background.append(asyncio.create_task(self.services.incidents.keep_resuming()))
-        await self.services.evidence.recover_decisions()
-        for starter in self.services.extras.get("starters", []):
-            self.background.append(asyncio.create_task(starter()))
+    @property
+    def store(self) -> IncidentStore:
+        return self.core.store
+
+    @property
+    def playbooks(self) -> PlaybookService:
+        return self.services.playbooks
+
+    async def start(self, workers: bool = True) -> None:
+        """Finish interrupted openings, post unposted decisions; with `workers`, consume alerts and remind."""
+        self.slack_ok = await answers(self.core.gateway.auth_test, within=10)
+        await answers(self.core.directory.warm, within=10)
+        self.workers.spawn(self.core.incidents.keep_resuming(), event="resumer.failed")
+        await self.core.evidence.recover_decisions()
+        if workers:
+            self.workers.spawn(self.alerts.run(), event="alert_consumer.failed")
+            await start_scheduler(self.scheduler)
 
     async def stop(self, grace: float = 10.0) -> None:
-        from handlers.errors import drain_inflight
+        """Let the work started after acks finish, then stop the workers and close the connections."""
+        await self.services.tasks.drain(grace)
+        await stop_scheduler(self.scheduler)
+        await self.workers.cancel()
+        await self.http.aclose()
+        await self.stores.aclose()
 
-        await drain_inflight(grace)
-        for task in self.background:
-            task.cancel()
-        for task in self.background:
-            with contextlib.suppress(BaseException):
-                await task
-        self.background.clear()
-        for stopper in self.services.extras.get("stoppers", []):
-            with contextlib.suppress(Exception):
-                await stopper()
-        await self.redis.aclose()
+    async def readiness(self) -> dict[str, bool]:
+        return {"redis": await answers(self.stores.ping), "slack": self.slack_ok}
+
+
+def build_core(
+    config: HandoffConfig,
+    store: IncidentStore,
+    gateway: SlackGateway,
+    clock: Clock,
+    bot_user_id: str,
+    playbook_names: dict[Side, list[str]],
+) -> Core:
+    directory = ResponderDirectory(config, gateway)
+    messages = IncidentMessages(gateway, directory, playbook_names)
+    checklists = config.checklist_templates()
+    incidents = IncidentService(store, gateway, directory, messages, config, checklists, clock, bot_user_id)
+    evidence = EvidenceService(store, gateway, directory, messages, clock)
+    return Core(store, gateway, directory, incidents, evidence, clock)
+
+
+def load_all_playbooks(config: HandoffConfig) -> list[Playbook]:
+    """Every playbook the config names; a bad one fails here, naming its file, line and field."""
+    return load_playbooks(config.playbooks.folders, builtin=config.playbooks.builtin)
+
+
+def names_by_side(playbooks: Sequence[Playbook], env: Mapping[str, str]) -> dict[Side, list[str]]:
+    """The Run buttons each side's checklist shows: playbooks whose `${NAME}` references are all set."""
+    names: dict[Side, list[str]] = {side: [] for side in Side}
+    for playbook in playbooks:
+        if env_refs(playbook) <= set(env):
+            names[playbook.side].append(playbook.name)
+    return names
+
+
+def build_playbooks(
+    config: HandoffConfig, playbooks: Sequence[Playbook], stores: Stores, core: Core, http: httpx.AsyncClient
+) -> PlaybookService:
+    """Playbooks run as incidents open and by hand; findings fill the checklists."""
+    ctx = RunContext(http=http, snapshots=stores.snapshots, env=dict(os.environ))
+    service = PlaybookService(
+        playbooks,
+        ctx,
+        core.store,
+        core.evidence,
+        core.gateway,
+        run_on_open=config.playbooks.run_on_open,
+    )
+    core.incidents.on_opened.append(service.on_opened)
+    return service
+
+
+def build_alerts(
+    config: HandoffConfig, stores: Stores, core: Core, metrics: Metrics
+) -> tuple[AlertService, list[BaseRoute]]:
+    """`POST /alerts/<source>` persists alerts; the consumer (a worker) turns them into incidents."""
+    from handlers.alerts import alert_routes
+
+    alerts = config.alerts
+    register_secrets(s.secret.get_secret_value() for s in alerts.sources.values() if s.secret is not None)
+    inbox = stores.inbox
+    service = AlertService(
+        inbox,
+        core.store,
+        core.incidents,
+        core.gateway,
+        core.clock,
+        group_window=alerts.group_window,
+        announce_after=alerts.announce_after.total_seconds(),
+        reclaim_idle_ms=int(alerts.reclaim_after.total_seconds() * 1000),
+    )
+    routes: list[BaseRoute] = [
+        *alert_routes(
+            alerts.sources,
+            AlertIntake(inbox),
+            alerts.routing,
+            registry=metrics.registry,
+            max_body_bytes=alerts.max_body_bytes,
+        )
+    ]
+    return service, routes
+
+
+def build_reminders(
+    config: HandoffConfig,
+    store: IncidentStore,
+    gateway: SlackGateway,
+    directory: ResponderDirectory,
+    clock: Clock,
+) -> tuple[ReminderService, ReminderScheduler]:
+    """The reminder service, and the scheduler that ticks it (started and stopped with the workers)."""
+    service = ReminderService(config, store, gateway, directory, clock)
+    return service, build_scheduler(service, config.reminders)
+
+
+def build_bolt(settings: Settings, client: AsyncWebClient, services: Services) -> AsyncApp:
+    """The Bolt app with every listener registered; it acks from the listener (process_before_response)."""
+    from handlers import register_listeners
+
+    # Bolt falls back to $SLACK_BOT_TOKEN when `token` is not given, then warns that `client` wins over it.
+    # Our client (retry handlers, base URL) already carries the token: hide the variable while Bolt is built.
+    env_token = os.environ.pop("SLACK_BOT_TOKEN", None)
+    try:
+        bolt = AsyncApp(
+            client=client,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            process_before_response=True,
+        )
+    finally:
+        if env_token is not None:
+            os.environ["SLACK_BOT_TOKEN"] = env_token
+    register_listeners(bolt, services)
+    return bolt
+
+
+def count_outcomes(core: Core, metrics: Metrics) -> None:
+    async def count_opened(incident: Incident) -> None:
+        metrics.incidents_opened.labels(origin=incident.origin).inc()
+
+    core.incidents.on_opened.append(count_opened)
+    core.evidence.on_decided.append(
+        lambda _, decision: metrics.decisions.labels(owner=decision.owner.value).inc()
+    )
 
 
 async def build_handoff(
@@ -91,90 +236,50 @@ async def build_handoff(
     register_secrets(
         [settings.slack_bot_token.get_secret_value(), settings.slack_signing_secret.get_secret_value()]
     )
-    redis = redis or Redis.from_url(settings.redis_url)
+    stores = Stores.on(redis or Redis.from_url(settings.redis_url))
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.api_url)
     gateway = SlackGateway(client)
-    auth = await gateway.auth_test()
-    bot_user_id = str(auth.get("user_id", ""))
-    store = RedisIncidentStore(redis)
-    directory = ResponderDirectory(config, gateway)
-    messages = IncidentMessages(gateway, directory)
-    checklists = config.checklist_templates()
-    incidents = IncidentService(store, gateway, directory, messages, config, checklists, clock, bot_user_id)
-    evidence = EvidenceService(store, gateway, directory, messages, clock)
+    bot_user_id = str((await gateway.auth_test()).get("user_id", ""))
+    playbooks = load_all_playbooks(config)
+    # The values playbooks read from the environment are credentials: scrubbed from every log line too.
+    register_secrets(os.environ[n] for p in playbooks for n in env_refs(p) if os.environ.get(n))
+    core = build_core(
+        config, stores.incidents, gateway, clock, bot_user_id, names_by_side(playbooks, os.environ)
+    )
+    metrics = Metrics()
+    count_outcomes(core, metrics)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0))
+    alerts, alert_routes = build_alerts(config, stores, core, metrics)
+    reminders, scheduler = build_reminders(config, core.store, gateway, core.directory, clock)
     services = Services(
         config=config,
-        store=store,
-        gateway=gateway,
-        directory=directory,
-        incidents=incidents,
-        evidence=evidence,
-        clock=clock,
-        bot_user_id=bot_user_id,
+        incidents=core.incidents,
+        evidence=core.evidence,
+        playbooks=build_playbooks(config, playbooks, stores, core, http),
+        reminders=reminders,
+        replies=Replies(gateway),
+        tasks=BackgroundTasks("listeners"),
     )
-    bolt = AsyncApp(
-        client=client,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
-        process_before_response=True,
-    )
-    from handlers import register_listeners
-
-    register_listeners(bolt, services)
-    metrics = Metrics()
     handoff = Handoff(
-        settings=settings, config=config, redis=redis, services=services, bolt=bolt, metrics=metrics
+        settings=settings,
+        config=config,
+        stores=stores,
+        core=core,
+        services=services,
+        alerts=alerts,
+        scheduler=scheduler,
+        http=http,
+        bolt=build_bolt(settings, client, services),
+        metrics=metrics,
+        routes=alert_routes,
+        slack_ok=True,  # auth.test above succeeded
     )
-    handoff.slack_ok = True  # auth.test above succeeded
-
-    async def count_opened(incident: Incident) -> None:
-        metrics.incidents_opened.labels(origin=incident.origin).inc()
-
-    incidents.on_opened.append(count_opened)
-    evidence.on_decided.append(lambda _, decision: metrics.decisions.labels(owner=decision.owner.value).inc())
-    from bot.wiring import wire_optional
-
-    wire_optional(handoff)
-    handoff.asgi = build_asgi(handoff)
+    handoff.asgi = build_asgi(
+        handoff.bolt,
+        metrics,
+        handoff.readiness,
+        start=handoff.start,
+        stop=handoff.stop,
+        routes=alert_routes,
+    )
     return handoff
-
-
-def build_asgi(handoff: Handoff, extra_routes: list[BaseRoute] | None = None) -> Starlette:
-    slack_handler = AsyncSlackRequestHandler(handoff.bolt)
-
-    async def slack_events(request: Request) -> Response:
-        started = time.perf_counter()
-        # Every log line of this request (and of the work it starts) carries the same request id.
-        structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12])
-        try:
-            return await slack_handler.handle(request)
-        finally:
-            handoff.metrics.slack_requests.observe(time.perf_counter() - started)
-            structlog.contextvars.unbind_contextvars("request_id")
-
-    async def healthz(_: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    async def readyz(_: Request) -> Response:
-        checks = {"redis": False, "slack": handoff.slack_ok}
-        with contextlib.suppress(Exception):
-            checks["redis"] = bool(await asyncio.wait_for(handoff.redis.ping(), 2))
-        return JSONResponse(checks, status_code=200 if all(checks.values()) else 503)
-
-    async def metrics(_: Request) -> Response:
-        return Response(generate_latest(handoff.metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await handoff.start()
-        yield
-        await handoff.stop()
-
-    routes: list[BaseRoute] = [
-        Route("/slack/events", slack_events, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
-        *handoff.services.extras.get("routes", []),
-        *(extra_routes or []),
-    ]
-    return Starlette(routes=routes, lifespan=lifespan)

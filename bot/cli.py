@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.config import HandoffConfig, load_config
+from bot.domain.models import Side
 from bot.settings import Settings, SettingsError, load_settings
 from bot.yamlfile import YamlFileError
 
@@ -19,9 +20,36 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 out = Console()
+_log_errors = False  # serve/socket with JSON logs: problems at start-up are log lines too
+
+
+def _start_logging(settings: Settings | None = None) -> None:
+    """Logging for serve/socket, set up before anything can write: from the settings, or from the raw
+    LOG_LEVEL / LOG_FORMAT variables while the settings are not loaded yet (so a settings error is a log line)."""
+    import os
+
+    from bot.logging import configure
+
+    global _log_errors
+    level: str
+    fmt: str
+    if settings is not None:
+        level, fmt = settings.log_level, settings.log_format
+    else:
+        level = os.environ.get("LOG_LEVEL", "").lower()
+        fmt = os.environ.get("LOG_FORMAT", "").lower()
+        level = level if level in ("debug", "info", "warning", "error") else "info"
+        fmt = fmt if fmt in ("auto", "json", "console") else "auto"
+    _log_errors = configure(level, fmt)
 
 
 def _fail(lines: list[str]) -> None:
+    if _log_errors:
+        import structlog
+
+        for line in lines:
+            structlog.get_logger("handoff.cli").error("startup.invalid", problem=line)
+        raise typer.Exit(2)
     for line in lines:
         err.print(f"[red]error[/red]: {line}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
@@ -57,9 +85,9 @@ def _load(
         _fail(problems)
     assert config is not None
     try:
-        from bot.wiring import validate_optional
+        from bot.app import load_all_playbooks
 
-        validate_optional(config)
+        load_all_playbooks(config)  # a bad playbook fails here, naming its file, line and field
     except YamlFileError as exc:
         _fail([str(p) for p in exc.problems])
     return settings, config
@@ -71,20 +99,21 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 3000,
 ) -> None:
     """Serve the bot over HTTP: /slack/events, /alerts/<source>, /healthz, /readyz, /metrics."""
+    _start_logging()
     settings, config = _load()
     assert settings is not None
+    _start_logging(settings)
     import uvicorn
 
     from bot.app import build_handoff
-    from bot.logging import configure
-
-    configure(settings.log_level, settings.log_format)
 
     async def main() -> None:
         handoff = await build_handoff(settings, config)
         assert handoff.asgi is not None
+        # log_config=None: uvicorn keeps its hands off logging; its error and access loggers propagate to the
+        # root handler of bot.logging (JSON or console) and follow LOG_LEVEL.
         server = uvicorn.Server(
-            uvicorn.Config(handoff.asgi, host=host, port=port, log_level="warning", lifespan="on")
+            uvicorn.Config(handoff.asgi, host=host, port=port, log_config=None, log_level=None, lifespan="on")
         )
         await server.serve()
 
@@ -94,8 +123,10 @@ def serve(
 @app.command()
 def socket() -> None:
     """Run the same bot over Socket Mode (needs SLACK_APP_TOKEN); alert webhooks are not served in this mode."""
+    _start_logging()
     settings, config = _load()
     assert settings is not None
+    _start_logging(settings)
     if settings.slack_app_token is None:
         _fail(
             ["SLACK_APP_TOKEN: is required for Socket Mode (an xapp- app-level token with connections:write)"]
@@ -104,9 +135,7 @@ def socket() -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import build_handoff
-    from bot.logging import configure
 
-    configure(settings.log_level, settings.log_format)
     app_token = settings.slack_app_token.get_secret_value()
 
     async def main() -> None:
@@ -147,10 +176,12 @@ def check_config(
     checklists = conf.checklist_templates()
     for side, items in checklists.items.items():
         table.add_row(f"{side.label} checklist", ", ".join(i.label for i in items))
-    from bot.wiring import describe_optional
+    from bot.app import load_all_playbooks
 
-    for key, value in describe_optional(conf):
-        table.add_row(key, value)
+    playbooks = load_all_playbooks(conf)
+    for side in Side:
+        names = sorted(p.name for p in playbooks if p.side is side)
+        table.add_row(f"{side.value} playbooks", ", ".join(names) or "none")
     out.print(table)
     out.print("[green]configuration is valid[/green]")
 

@@ -9,6 +9,7 @@ from handlers import actions, commands, errors, events, views
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
+    """Every surface's `register(app, services)`, in one place (tests load this wiring)."""
     errors.register(app, services)
     commands.register(app, services)
     actions.register(app, services)

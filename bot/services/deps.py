@@ -1,27 +1,26 @@
-"""The services a listener may call, bundled for the Slack and HTTP surfaces."""
+"""The services a listener may call: use cases, answers to people and the tracked post-ack work; no storage."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from bot.config import HandoffConfig
-from bot.services.clock import Clock
-from bot.services.directory import ResponderDirectory
 from bot.services.evidence import EvidenceService
 from bot.services.incidents import IncidentService
-from bot.slack.gateway import SlackGateway
-from bot.store.base import IncidentStore
+from bot.services.playbooks import PlaybookService
+from bot.services.reminders import ReminderService
+from bot.services.replies import Replies
+from bot.tasks import BackgroundTasks
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
+    """Built once by the composition root (bot/app.py); listeners receive this and nothing else."""
+
     config: HandoffConfig
-    store: IncidentStore
-    gateway: SlackGateway
-    directory: ResponderDirectory
     incidents: IncidentService
     evidence: EvidenceService
-    clock: Clock
-    bot_user_id: str
-    extras: dict[str, Any] = field(default_factory=dict)  # optional services (playbooks, alerts, reminders)
+    playbooks: PlaybookService
+    reminders: ReminderService
+    replies: Replies
+    tasks: BackgroundTasks  # work started after an ack, drained on shutdown

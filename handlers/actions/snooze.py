@@ -5,33 +5,26 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.domain.errors import InvalidInput
 from bot.domain.reminders import SnoozeChoice
 from bot.services.deps import Services
-from bot.services.reminders import ReminderService
 from bot.slack.ids import ActionId, unpack
-from handlers.errors import ack_then, reporting
+from handlers.listener import ack_then, acknowledge
+from handlers.request import Request
 
 SNOOZE_ACTION = re.compile(rf"^{re.escape(ActionId.SNOOZE.value)}\.\d+$")
 
 
+async def snooze(services: Services, request: Request, action: dict[str, Any]) -> None:
+    incident_id, choice = unpack(str(action["value"]), 2)
+    try:
+        until = SnoozeChoice(choice)
+    except ValueError:
+        raise InvalidInput(f"Unknown snooze `{choice}`.") from None
+    await services.reminders.snooze(incident_id, request.user_id, until)
+
+
 def register(app: AsyncApp, services: Services) -> None:
-    async def ack_now(ack: AsyncAck, **_: Any) -> None:
-        await ack()
-
-    @reporting
-    async def snooze(body: dict[str, Any], client: AsyncWebClient, **_: Any) -> None:
-        incident_id, choice = unpack(str(body["actions"][0]["value"]), 2)
-        reminders: ReminderService | None = services.extras.get("reminders")
-        if reminders is None:
-            raise InvalidInput("Reminders are not enabled on this bot.")
-        try:
-            until = SnoozeChoice(choice)
-        except ValueError:
-            raise InvalidInput(f"Unknown snooze `{choice}`.") from None
-        await reminders.snooze(incident_id, body["user"]["id"], until)
-
-    app.action(SNOOZE_ACTION)(ack_then(ack_now, snooze))
+    app.action(SNOOZE_ACTION)(ack_then(services, acknowledge, snooze))

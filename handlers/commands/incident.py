@@ -1,12 +1,13 @@
-"""`/incident`: parse the subcommand, ack at once, do the slow part after the ack."""
+"""`/incident`: parse the subcommand in the ack, then run its one function from the table after the ack."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from pydantic import BaseModel
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.errors import DomainError
 from bot.services.deps import Services
@@ -22,82 +23,95 @@ from bot.slack.parse import (
     StatusCommand,
     parse_command,
 )
-from handlers.errors import ack_then, reporting
+from handlers.listener import ack_then
+from handlers.request import Request
 
 
-def _request_key(body: dict[str, Any], title: str, severity: str) -> str:
-    # The same person opening the same title twice within the key's TTL gets the first incident back.
-    raw = f"{body.get('team_id')}|{body.get('user_id')}|{title.lower()}|{severity}"
+def request_key(request: Request, title: str, severity: str) -> str:
+    """The same person opening the same title twice within the key's TTL gets the first incident back."""
+    raw = f"{request.body.get('team_id')}|{request.user_id}|{title.lower()}|{severity}"
     return "cmd:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+async def ack_command(services: Services, ack: AsyncAck, body: dict[str, Any]) -> BaseModel | None:
+    """Usage errors and help are the whole answer; an opening says so at once; the rest acks empty."""
+    name = services.config.command
+    try:
+        command = parse_command(body.get("text", ""), name)
+    except DomainError as exc:
+        await ack(text=f":warning: {exc}")
+        return None
+    if isinstance(command, HelpCommand):
+        await ack(text=blocks.help_text(name))
+        return None
+    if isinstance(command, OpenCommand) and command.title:
+        await ack(
+            text=f":hourglass_flowing_sand: Opening *{blocks.escape(command.title)}* ({command.severity.label})…"
+        )
+    else:
+        await ack()
+    return command
+
+
+async def list_incidents(services: Services, request: Request, _: ListCommand) -> None:
+    incidents = await services.incidents.list_open()
+    listing = [b.to_dict() for b in blocks.incident_list(incidents)]
+    await request.reply(services, f"{len(incidents)} open incident(s)", listing)
+
+
+async def show_status(services: Services, request: Request, command: StatusCommand) -> None:
+    incident = await services.incidents.status(request.channel_id or "", command.incident_id)
+    card = await services.incidents.card(incident)
+    await request.reply(services, blocks.card_text(incident), [b.to_dict() for b in card])
+
+
+async def open_incident(services: Services, request: Request, command: OpenCommand) -> None:
+    if command.title is None:
+        modal = blocks.open_incident_modal(channel_id=request.channel_id or "")
+        await services.replies.open_form(request.trigger_id, modal)
+        return
+    incident, created = await services.incidents.open_incident(
+        OpenRequest(
+            title=command.title,
+            severity=command.severity,
+            origin="command",
+            opened_by=request.user_id,
+            idempotency_key=request_key(request, command.title, command.severity.value),
+        )
+    )
+    verb = "Opened" if created else "Already open:"
+    await request.reply(services, f"{verb} {incident.id} in <#{incident.channel_id}>")
+
+
+async def close_incident(services: Services, request: Request, command: CloseCommand) -> None:
+    await services.incidents.close(request.channel_id or "", request.user_id, command.note)
+
+
+async def reopen_incident(services: Services, request: Request, command: ReopenCommand) -> None:
+    await services.incidents.reopen(request.channel_id or "", request.user_id, command.reason)
+
+
+async def run_playbook(services: Services, request: Request, command: RunCommand) -> None:
+    incident = await services.incidents.for_channel(request.channel_id or "")
+    await services.playbooks.run_by_name(incident.id, command.playbook, request.user_id)
+
+
+Subcommand = Callable[[Services, Request, Any], Awaitable[None]]
+
+SUBCOMMANDS: dict[type[BaseModel], Subcommand] = {
+    ListCommand: list_incidents,
+    StatusCommand: show_status,
+    OpenCommand: open_incident,
+    CloseCommand: close_incident,
+    ReopenCommand: reopen_incident,
+    RunCommand: run_playbook,
+}
+
+
+async def run_subcommand(services: Services, request: Request, command: BaseModel) -> None:
+    """The parsed command (a `bot.slack.parse.Command`) goes to its subcommand's function, unparsed again."""
+    await SUBCOMMANDS[type(command)](services, request, command)
+
+
 def register(app: AsyncApp, services: Services) -> None:
-    command_name = services.config.command
-
-    async def ack_command(ack: AsyncAck, body: dict[str, Any]) -> bool:
-        try:
-            parsed = parse_command(body.get("text", ""), command_name)
-        except DomainError as exc:
-            await ack(text=f":warning: {exc}")
-            return False
-        if isinstance(parsed, HelpCommand):
-            await ack(text=blocks.help_text(command_name))
-            return False
-        if isinstance(parsed, OpenCommand) and parsed.title:
-            opening = f"Opening *{blocks.escape(parsed.title)}* ({parsed.severity.label})…"
-            await ack(text=f":hourglass_flowing_sand: {opening}")
-        else:
-            await ack()
-        return True
-
-    @reporting
-    async def run_command(
-        body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, **_: Any
-    ) -> None:
-        try:
-            parsed = parse_command(body.get("text", ""), command_name)
-        except DomainError:
-            return  # already answered in the ack
-        user, channel = body["user_id"], body["channel_id"]
-        if isinstance(parsed, ListCommand):
-            incidents = await services.incidents.list_open()
-            await respond(
-                text=f"{len(incidents)} open incident(s)",
-                blocks=[b.to_dict() for b in blocks.incident_list(incidents)],
-                response_type="ephemeral",
-            )
-        elif isinstance(parsed, StatusCommand):
-            incident = await services.incidents.status(channel, parsed.incident_id)
-            card = await services.incidents.messages.card(incident)
-            await respond(
-                text=blocks.card_text(incident), blocks=[b.to_dict() for b in card], response_type="ephemeral"
-            )
-        elif isinstance(parsed, OpenCommand):
-            if parsed.title is None:
-                await services.gateway.open_view(
-                    body["trigger_id"], blocks.open_incident_modal(channel_id=channel)
-                )
-                return
-            incident, created = await services.incidents.open_incident(
-                OpenRequest(
-                    title=parsed.title,
-                    severity=parsed.severity,
-                    origin="command",
-                    opened_by=user,
-                    idempotency_key=_request_key(body, parsed.title, parsed.severity.value),
-                )
-            )
-            verb = "Opened" if created else "Already open:"
-            await respond(text=f"{verb} {incident.id} in <#{incident.channel_id}>", response_type="ephemeral")
-        elif isinstance(parsed, CloseCommand):
-            await services.incidents.close(channel, user, parsed.note)
-        elif isinstance(parsed, ReopenCommand):
-            await services.incidents.reopen(channel, user, parsed.reason)
-        elif isinstance(parsed, RunCommand):
-            runner = services.extras.get("playbooks")
-            if runner is None:
-                raise DomainError("Playbooks are not enabled on this bot.")
-            incident = await services.incidents.for_channel(channel)
-            await runner.run_by_name(incident.id, parsed.playbook, user)
-
-    app.command(command_name)(ack_then(ack_command, run_command))
+    app.command(services.config.command)(ack_then(services, ack_command, run_subcommand))

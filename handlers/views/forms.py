@@ -1,12 +1,11 @@
-"""Modal submissions: validate in the ack (errors shown next to the fields), act after it."""
+"""Modal submissions: validate in the ack (errors shown next to the fields), act on the parsed form after it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import NotAllowed
 from bot.domain.models import Side
@@ -15,109 +14,114 @@ from bot.services.incidents import OpenRequest
 from bot.slack.ids import BlockId, CallbackId, unpack
 from bot.slack.parse import (
     FormErrors,
+    OpenSubmission,
     parse_evidence_submission,
     parse_open_submission,
     parse_verdict_submission,
 )
-from handlers.errors import ack_then, reporting, tell
+from handlers.listener import ack_then
+from handlers.request import Request
 
 
-def _values(view: dict[str, Any]) -> dict[str, Any]:
-    return dict(view.get("state", {}).get("values", {}))
+@dataclass(frozen=True)
+class Submitted:
+    """A validated form with where it belongs: the incident, and the item ref or the side."""
+
+    incident_id: str
+    target: str
+    form: Any
+
+
+def _values(body: dict[str, Any]) -> dict[str, Any]:
+    return dict(body["view"].get("state", {}).get("values", {}))
+
+
+async def _refuse_or_ack(ack: AsyncAck, errors: dict[str, str] | None) -> bool:
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return False
+    await ack()
+    return True
+
+
+async def ack_open(services: Services, ack: AsyncAck, body: dict[str, Any]) -> OpenSubmission | None:
+    try:
+        form = parse_open_submission(_values(body))
+    except FormErrors as exc:
+        await _refuse_or_ack(ack, dict(exc.errors))
+        return None
+    await ack()
+    return form
+
+
+async def open_from_form(services: Services, request: Request, form: OpenSubmission) -> None:
+    view = request.body["view"]
+    incident, created = await services.incidents.open_incident(
+        OpenRequest(
+            title=form.title,
+            severity=form.severity,
+            origin="modal",
+            opened_by=request.user_id,
+            assets=form.assets,
+            description=form.description,
+            private=form.private,
+            # A double-clicked submit delivers the same view twice: one incident per view.
+            idempotency_key=f"view:{view['id']}",
+        )
+    )
+    text = f"{'Opened' if created else 'Already open:'} {incident.id} in <#{incident.channel_id}>"
+    await services.replies.tell(request.user_id, text, view.get("private_metadata") or None)
+
+
+async def _ack_side_form(
+    services: Services, ack: AsyncAck, body: dict[str, Any], side: Side, block: BlockId, parse: Any
+) -> Any | None:
+    """Refuse inside the form (next to the field) what it got wrong, or a person who may not act for the side."""
+    try:
+        form = parse()
+        await services.evidence.require_side(body["user"]["id"], side)
+    except FormErrors as exc:
+        await _refuse_or_ack(ack, dict(exc.errors))
+        return None
+    except NotAllowed as exc:
+        await _refuse_or_ack(ack, {block.value: str(exc)[:150]})
+        return None
+    await ack()
+    return form
+
+
+async def ack_evidence(services: Services, ack: AsyncAck, body: dict[str, Any]) -> Submitted | None:
+    incident_id, ref = unpack(body["view"]["private_metadata"], 2)
+    side = Side(ref.split(".", 1)[0])
+    parse = lambda: parse_evidence_submission(_values(body))  # noqa: E731
+    form = await _ack_side_form(services, ack, body, side, BlockId.STATUS, parse)
+    return None if form is None else Submitted(incident_id, ref, form)
+
+
+async def save_evidence(services: Services, request: Request, submitted: Submitted) -> None:
+    await services.evidence.set_by_person(
+        submitted.incident_id, submitted.target, request.user_id, submitted.form
+    )
+
+
+async def ack_verdict(services: Services, ack: AsyncAck, body: dict[str, Any]) -> Submitted | None:
+    incident_id, side_value = unpack(body["view"]["private_metadata"], 2)
+    side = Side(side_value)
+    parse = lambda: parse_verdict_submission(_values(body), side)  # noqa: E731
+    form = await _ack_side_form(services, ack, body, side, BlockId.VERDICT, parse)
+    return None if form is None else Submitted(incident_id, side_value, form)
+
+
+async def save_verdict(services: Services, request: Request, submitted: Submitted) -> None:
+    side = Side(submitted.target)
+    decision = await services.evidence.confirm(submitted.incident_id, side, request.user_id, submitted.form)
+    if decision.awaiting and decision.status.value == "proposed":
+        waiting = ", ".join(s.label for s in decision.awaiting)
+        receipt = f"Thanks, {side.label}'s verdict is recorded. Waiting for: {waiting}."
+        await services.replies.tell(request.user_id, receipt)
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    async def _ack_form(
-        ack: AsyncAck, parse: Callable[[], object], body: dict[str, Any], side: Side, block: BlockId
-    ) -> bool:
-        """Refuse inside the form (next to the field) what the form got wrong or who may not act for the side."""
-        try:
-            parse()
-            await services.evidence.require_side(body["user"]["id"], side)
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return False
-        except NotAllowed as exc:
-            await ack(response_action="errors", errors={block.value: str(exc)[:150]})
-            return False
-        await ack()
-        return True
-
-    async def ack_open(ack: AsyncAck, body: dict[str, Any]) -> bool:
-        try:
-            parse_open_submission(_values(body["view"]))
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return False
-        await ack()
-        return True
-
-    @reporting
-    async def open_incident(
-        body: dict[str, Any], client: AsyncWebClient, view: dict[str, Any], **_: Any
-    ) -> None:
-        form = parse_open_submission(_values(view))
-        user = body["user"]["id"]
-        incident, created = await services.incidents.open_incident(
-            OpenRequest(
-                title=form.title,
-                severity=form.severity,
-                origin="modal",
-                opened_by=user,
-                assets=form.assets,
-                description=form.description,
-                private=form.private,
-                # A double-clicked submit delivers the same view twice: one incident per view.
-                idempotency_key=f"view:{view['id']}",
-            )
-        )
-        text = f"{'Opened' if created else 'Already open:'} {incident.id} in <#{incident.channel_id}>"
-        origin_channel = view.get("private_metadata")
-        if origin_channel:
-            await client.chat_postEphemeral(channel=origin_channel, user=user, text=text)
-        else:
-            await client.chat_postMessage(channel=user, text=text)
-
-    async def ack_evidence(ack: AsyncAck, body: dict[str, Any]) -> bool:
-        view = body["view"]
-        _incident_id, ref = unpack(view["private_metadata"], 2)
-        side = Side(ref.split(".", 1)[0])
-        return await _ack_form(
-            ack, lambda: parse_evidence_submission(_values(view)), body, side, BlockId.STATUS
-        )
-
-    @reporting
-    async def save_evidence(
-        body: dict[str, Any], client: AsyncWebClient, view: dict[str, Any], **_: Any
-    ) -> None:
-        incident_id, ref = unpack(view["private_metadata"], 2)
-        form = parse_evidence_submission(_values(view))
-        await services.evidence.set_by_person(incident_id, ref, body["user"]["id"], form)
-
-    async def ack_verdict(ack: AsyncAck, body: dict[str, Any]) -> bool:
-        view = body["view"]
-        _incident_id, side_value = unpack(view["private_metadata"], 2)
-        side = Side(side_value)
-        return await _ack_form(
-            ack, lambda: parse_verdict_submission(_values(view), side), body, side, BlockId.VERDICT
-        )
-
-    @reporting
-    async def save_verdict(
-        body: dict[str, Any], client: AsyncWebClient, view: dict[str, Any], **_: Any
-    ) -> None:
-        incident_id, side_value = unpack(view["private_metadata"], 2)
-        side = Side(side_value)
-        form = parse_verdict_submission(_values(view), side)
-        decision = await services.evidence.confirm(incident_id, side, body["user"]["id"], form)
-        if decision.awaiting and decision.status.value == "proposed":
-            waiting = ", ".join(s.label for s in decision.awaiting)
-            await tell(
-                client,
-                {"user": body["user"]},
-                f"Thanks, {side.label}'s verdict is recorded. Waiting for: {waiting}.",
-            )
-
-    app.view(CallbackId.OPEN_INCIDENT.value)(ack_then(ack_open, open_incident))
-    app.view(CallbackId.SET_EVIDENCE.value)(ack_then(ack_evidence, save_evidence))
-    app.view(CallbackId.VERDICT.value)(ack_then(ack_verdict, save_verdict))
+    app.view(CallbackId.OPEN_INCIDENT.value)(ack_then(services, ack_open, open_from_form))
+    app.view(CallbackId.SET_EVIDENCE.value)(ack_then(services, ack_evidence, save_evidence))
+    app.view(CallbackId.VERDICT.value)(ack_then(services, ack_verdict, save_verdict))

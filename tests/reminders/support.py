@@ -8,20 +8,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import httpx
 import redis.asyncio as aioredis
 
+from bot.app import build_core
 from bot.config import HandoffConfig, QuietHours, RemindersConfig, SeverityPolicy, SideConfig
 from bot.domain.evidence import Checklists
 from bot.domain.incident import Incident
 from bot.domain.models import IncidentState, Severity, Side
 from bot.services.deps import Services
 from bot.services.directory import ResponderDirectory
-from bot.services.evidence import EvidenceService
-from bot.services.incidents import IncidentService
-from bot.services.messages import IncidentMessages
+from bot.services.playbooks import PlaybookService
 from bot.services.reminders import ReminderService
+from bot.services.replies import Replies
 from bot.slack.gateway import SlackGateway, make_client
 from bot.store.redis_store import RedisIncidentStore
+from bot.tasks import BackgroundTasks
+from playbooks.runner import RunContext
 from slack_sandbox import SlackSandbox, load_reference
 from slack_sandbox.reference import Reference
 
@@ -216,18 +219,17 @@ def incident(
 
 
 def services_for(bot: Replica, config: HandoffConfig, clock: ManualClock) -> Services:
+    """The listeners' services around one replica's reminder service (playbooks from an empty list)."""
     gateway = bot.service.gateway
-    directory = ResponderDirectory(config, gateway)
-    messages = IncidentMessages(gateway, directory)
-    checklists = config.checklist_templates()
+    core = build_core(config, bot.store, gateway, clock, "UBOT", {})
+    ctx = RunContext(http=httpx.AsyncClient(), snapshots=None, env={})  # type: ignore[arg-type]
+    playbooks = PlaybookService([], ctx, bot.store, core.evidence, gateway)
     return Services(
         config=config,
-        store=bot.store,
-        gateway=gateway,
-        directory=directory,
-        incidents=IncidentService(bot.store, gateway, directory, messages, config, checklists, clock, "UBOT"),
-        evidence=EvidenceService(bot.store, gateway, directory, messages, clock),
-        clock=clock,
-        bot_user_id="UBOT",
-        extras={"reminders": bot.service},
+        incidents=core.incidents,
+        evidence=core.evidence,
+        playbooks=playbooks,
+        reminders=bot.service,
+        replies=Replies(gateway),
+        tasks=BackgroundTasks("listeners"),
     )

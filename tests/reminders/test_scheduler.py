@@ -5,20 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.app import build_reminders
 from bot.config import HandoffConfig
 from bot.domain.models import Severity
 from bot.scheduling.scheduler import DIGEST_JOB, SWEEP_JOB, build_scheduler, start_scheduler, stop_scheduler
-from bot.scheduling.wiring import attach_reminders
+from bot.services.directory import ResponderDirectory
 from bot.services.reminders import ReminderService
 from tests.reminders.conftest import MakeReplica
-from tests.reminders.support import BERLIN, T0, ManualClock, Replica, SlackStandIn, services_for
+from tests.reminders.support import BERLIN, T0, ManualClock, Replica, SlackStandIn
 
 MIN = timedelta(minutes=1)
 
@@ -90,18 +90,18 @@ class TestRunningScheduler:
         assert digests == ["Incident digest 2026-06-10: 1 open incident(s)"]
 
 
-class TestAttachReminders:
-    async def test_attach_puts_the_service_in_extras_with_a_starter_and_a_stopper(
+class TestBuildReminders:
+    async def test_builds_the_service_and_a_scheduler_that_starts_and_stops(
         self, bot: Replica, config: HandoffConfig, clock: ManualClock
     ) -> None:
-        """What bot/wiring.py calls: extras["reminders"] is the service; the starter and stopper run it."""
-        services = services_for(bot, config, clock)
-        services.extras = {"starters": [], "stoppers": [], "routes": []}
-        attach_reminders(SimpleNamespace(services=services))  # type: ignore[arg-type]
-        assert isinstance(services.extras["reminders"], ReminderService)
-        [start], [stop] = services.extras["starters"], services.extras["stoppers"]
-        handle = services.extras["reminder_scheduler"]
-        await start()
+        """What the composition root calls: the reminder service, and a scheduler the workers start and stop."""
+        gateway = bot.service.gateway
+        service, handle = build_reminders(
+            config, bot.store, gateway, ResponderDirectory(config, gateway), clock
+        )
+        assert isinstance(service, ReminderService)
+        assert handle.service is service
+        await start_scheduler(handle)
         assert handle.scheduler.running
-        await stop()
+        await stop_scheduler(handle)
         assert not handle.scheduler.running

@@ -39,7 +39,7 @@ async def set_evidence(
     assert not ack.errors, ack
 
     async def recorded() -> bool:
-        item = (await bot.bot.services.store.get(incident.id)).evidence[ref]
+        item = (await bot.bot.store.get(incident.id)).evidence[ref]
         return item.status.label == status and item.detail == detail
 
     await eventually(recorded, what=f"{ref} recorded")

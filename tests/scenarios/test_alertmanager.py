@@ -131,7 +131,7 @@ class TestAlertmanager:
         await alertmanager.post(drift("churn-model", "a", resolved=True))
 
         async def resolved() -> Incident | None:
-            current = await bot.bot.services.store.get(incident.id)
+            current = await bot.bot.store.get(incident.id)
             return current if not current.alerts_firing and await settled(bot, current) else None
 
         current = await eventually(resolved, DELIVERY, "the resolution noted")
@@ -144,7 +144,7 @@ class TestAlertmanager:
         await alertmanager.post(drift("churn-model", "a", "churn-model drifting again"))
 
         async def firing_again() -> Incident | None:
-            current = await bot.bot.services.store.get(incident.id)
+            current = await bot.bot.store.get(incident.id)
             return current if current.alerts_firing == [key] and await settled(bot, current) else None
 
         current = await eventually(firing_again, DELIVERY, "the alert firing again")

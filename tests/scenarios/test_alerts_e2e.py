@@ -175,7 +175,7 @@ class TestResolved:
 
         await post_alerts(bot, "alertmanager", as_resolved(firing, [first]))
         await drain(bot)
-        current = await bot.bot.services.store.get(incident.id)
+        current = await bot.bot.store.get(incident.id)
         assert current.alerts_firing == [second]
         text = announcements(bot, incident.channel_id)[-1].text
         assert "Resolved: replica too (alertmanager)" in text
@@ -184,7 +184,7 @@ class TestResolved:
 
         await post_alerts(bot, "alertmanager", as_resolved(firing))
         await drain(bot)
-        current = await bot.bot.services.store.get(incident.id)
+        current = await bot.bot.store.get(incident.id)
         assert current.alerts_firing == []
         assert current.alert_keys == [first, second]
         text = announcements(bot, incident.channel_id)[-1].text
@@ -212,7 +212,7 @@ class TestResolved:
         assert f":bell: 1 alert update(s) for {incident.id}" in text
         assert "Resolved: PSI back to 0.05 (alertmanager)" in text
         assert ALL_RESOLVED in text
-        current = await bot.bot.services.store.get(incident.id)
+        current = await bot.bot.store.get(incident.id)
         assert current.state is IncidentState.INVESTIGATING
         assert current.alerts_firing == []
 

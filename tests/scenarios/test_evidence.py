@@ -38,7 +38,7 @@ class TestChecklists:
         await eventually(
             lambda: "user_daily is 6 h late" in checklist() and user in checklist(), what="update"
         )
-        timeline = await bot.bot.services.store.timeline(incident.id)
+        timeline = await bot.bot.store.timeline(incident.id)
         assert any(e.kind == "evidence" and "Table freshness: Anomalous" in e.text for e in timeline)
         card = lambda: str(bot.sb.message(channel, incident.card_ts or "").blocks)  # noqa: E731
         await eventually(lambda: "Proposed owner:* DataOps" in card(), what="proposal on the card")
@@ -74,7 +74,7 @@ class TestChecklists:
         )
         assert refusal
         assert bot.sb.open_views(outsider) == []
-        assert (await bot.bot.services.store.get(incident.id)).evidence[
+        assert (await bot.bot.store.get(incident.id)).evidence[
             "dataops.volume"
         ].status is EvidenceStatus.UNKNOWN
 
@@ -99,7 +99,7 @@ class TestDecision:
         assert "features.user_daily" in text
         assert data in text
         assert ml in text
-        decided = await bot.bot.services.store.get(incident.id)
+        decided = await bot.bot.store.get(incident.id)
         assert decided.state is IncidentState.DECIDED
         assert decided.decision is not None
         assert decided.decision.owner is Owner.DATAOPS
@@ -125,7 +125,7 @@ class TestDecision:
             what="dispute",
         )
         assert "Table freshness" in str(dispute[0].blocks)
-        after = await bot.bot.services.store.get(incident.id)
+        after = await bot.bot.store.get(incident.id)
         assert after.verdicts == {}
         assert after.state is IncidentState.INVESTIGATING
         assert decision_messages(bot, incident.channel_id or "") == []
@@ -139,7 +139,7 @@ class TestDecision:
             lambda: [e for e in bot.sb.ephemerals(ml) if "Only DataOps responders" in e.text], what="refusal"
         )
         assert bot.sb.open_views(ml) == []
-        assert (await bot.bot.services.store.get(incident.id)).verdicts == {}
+        assert (await bot.bot.store.get(incident.id)).verdicts == {}
 
     async def test_owning_without_an_asset_shows_form_errors(self, bot: BotUnderTest) -> None:
         """ "Our asset failed" without naming the asset and prevention owner is refused inside the form."""
@@ -148,7 +148,7 @@ class TestDecision:
         errors = getattr(ack, "errors", None) or (ack.json() or {}).get("errors")  # type: ignore[attr-defined]
         assert errors
         assert set(errors) >= {"asset_kind", "asset_name", "prevention_owner"}
-        assert (await bot.bot.services.store.get(incident.id)).verdicts == {}
+        assert (await bot.bot.store.get(incident.id)).verdicts == {}
 
     async def test_close_needs_a_decision_then_works(self, bot: BotUnderTest) -> None:
         """`close` before a decision is refused with the reason; after it, a note closes the incident."""
@@ -168,10 +168,10 @@ class TestDecision:
         await bot.sb.slash_command(cmd, "/incident", "close rolled back to v6", channel=channel)
 
         async def closed() -> bool:
-            return (await bot.bot.services.store.get(incident.id)).state is IncidentState.CLOSED
+            return (await bot.bot.store.get(incident.id)).state is IncidentState.CLOSED
 
         await eventually(closed, what="closed")
-        assert (await bot.bot.services.store.get(incident.id)).resolution_note == "rolled back to v6"
+        assert (await bot.bot.store.get(incident.id)).resolution_note == "rolled back to v6"
 
     async def test_reopen_withdraws_the_decision(self, bot: BotUnderTest) -> None:
         """`reopen <why>` withdraws a decision made in error and records why on the timeline."""
@@ -184,11 +184,11 @@ class TestDecision:
         await bot.sb.slash_command(ml, "/incident", "reopen wrong model version checked", channel=channel)
 
         async def reopened() -> bool:
-            i = await bot.bot.services.store.get(incident.id)
+            i = await bot.bot.store.get(incident.id)
             return i.state is IncidentState.INVESTIGATING and i.decision is None
 
         await eventually(reopened, what="reopened")
-        timeline = await bot.bot.services.store.timeline(incident.id)
+        timeline = await bot.bot.store.timeline(incident.id)
         assert any(e.kind == "reopened" and "wrong model version checked" in e.text for e in timeline)
 
 
@@ -202,7 +202,7 @@ class TestExactlyOnce:
         assert len(incidents) == 50
         svc = bot.bot.services.evidence
         from bot.domain.models import Asset, AssetKind, VerdictKind
-        from bot.slack.parse import VerdictSubmission
+        from bot.domain.submissions import VerdictSubmission
 
         owns = VerdictSubmission(
             kind=VerdictKind.OWNS,
@@ -233,7 +233,7 @@ class TestExactlyOnceThroughSlack:
         data_people = [bot.sb.add_user(f"data{n}").id for n in range(crowd)]
         bot.sb.set_usergroup_users(bot.team.ml_group_id, [*bot.team.ml_group, *ml_people])
         bot.sb.set_usergroup_users(bot.team.data_group_id, [*bot.team.data_group, *data_people])
-        await bot.bot.services.directory.warm()  # what the periodic refresh would pick up
+        await bot.bot.core.directory.warm()  # what the periodic refresh would pick up
         incidents = [await open_incident(bot, f"open Crowd decision {n} sev3") for n in range(crowd)]
 
         async def both_sides(n: int) -> None:
@@ -259,6 +259,6 @@ class TestExactlyOnceThroughSlack:
         await asyncio.sleep(0.5)
         assert sum(len(decision_messages(bot, i.channel_id or "")) for i in incidents) == crowd
         for incident in incidents:
-            decided = await bot.bot.services.store.get(incident.id)
+            decided = await bot.bot.store.get(incident.id)
             assert decided.decision is not None
             assert decided.decision.owner is Owner.DATAOPS

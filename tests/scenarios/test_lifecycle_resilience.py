@@ -64,7 +64,7 @@ class TestOpenByModal:
 
 
 async def _opened_channel(bot: BotUnderTest, incident_id: str) -> str | None:
-    incident = await bot.bot.services.store.get(incident_id)
+    incident = await bot.bot.store.get(incident_id)
     return incident.channel_id if incident.opening.done else None
 
 

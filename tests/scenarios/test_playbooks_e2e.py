@@ -110,7 +110,7 @@ class TestFreshnessPlaybook:
             incident = await eventually(lambda: _opened(bot), what="incident opened")
 
             async def found() -> bool:
-                item = (await bot.bot.services.store.get(incident.id)).evidence["dataops.table_freshness"]
+                item = (await bot.bot.store.get(incident.id)).evidence["dataops.table_freshness"]
                 return item.status is EvidenceStatus.ANOMALOUS
 
             await eventually(found, timeout=30, what="freshness anomalous")
@@ -126,7 +126,7 @@ class TestFreshnessPlaybook:
                 what="progress",
             )
             assert "finished" in str(progress[-1].blocks)
-            decided = await bot.bot.services.store.get(incident.id)
+            decided = await bot.bot.store.get(incident.id)
             item = decided.evidence["dataops.table_freshness"]
             assert item.source is not None
             assert item.source.playbook == "e2e-freshness"
@@ -137,7 +137,7 @@ class TestFreshnessPlaybook:
                 lambda: len([m for m in bot.messages(channel) if "Playbook e2e-freshness" in m.text]) == 2,
                 what="second run by hand",
             )
-            await bot.bot.services.extras["playbooks"].settle()
+            await bot.bot.playbooks.settle()
 
         everything_slack_saw = "\n".join(
             [str(c.args) + str(c.response) for c in bot.sb.calls()]

@@ -80,7 +80,7 @@ async def reconfigure(bot: BotUnderTest, *, background: bool, **alerts: Any) -> 
 
 
 def service(bot: BotUnderTest) -> AlertService:
-    found = bot.bot.services.extras["alerts"]
+    found = bot.bot.alerts
     assert isinstance(found, AlertService)
     return found
 
@@ -204,7 +204,7 @@ def announced_count(bot: BotUnderTest, channel_id: str) -> int:
 
 async def alert_entries(bot: BotUnderTest, incident_id: str) -> list[str]:
     """The dedup keys of the alerts attached to an incident, one per timeline entry, in order."""
-    timeline = await bot.bot.services.store.timeline(incident_id)
+    timeline = await bot.bot.store.timeline(incident_id)
     return [e.data["dedup_key"] for e in timeline if e.kind == "alert"]
 
 
@@ -220,7 +220,7 @@ async def opened(bot: BotUnderTest) -> list[Incident]:
 
 async def settled(bot: BotUnderTest, incident: Incident) -> bool:
     """Every alert note of the incident has been announced in its channel."""
-    current = await bot.bot.services.store.get(incident.id)
+    current = await bot.bot.store.get(incident.id)
     if current.alert_notes or current.channel_id is None:
         return False
     return announced_count(bot, current.channel_id) == len(await alert_entries(bot, incident.id))

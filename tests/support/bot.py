@@ -120,11 +120,9 @@ class BotUnderTest:
     async def start(self, background: bool = False) -> BotUnderTest:
         """Build and serve a bot process; `background` also starts its workers (alert consumer, scheduler)."""
         handoff = await build_handoff(self.settings(), self.config, clock=self.clock)
-        if not background:
-            handoff.services.extras["starters"] = []
         assert handoff.asgi is not None
         self.server = await AsgiServer(handoff.asgi).start()
-        await handoff.start()
+        await handoff.start(workers=background)
         self.handoff = handoff
         self.started.append(handoff)
         self.sb.request_url = self.url
@@ -145,10 +143,10 @@ class BotUnderTest:
     # --- Reading the outcome ---------------------------------------------------------------------------
 
     async def incidents(self) -> list[Incident]:
-        return list(await self.bot.services.store.list_active(limit=1000))
+        return list(await self.bot.store.list_active(limit=1000))
 
     async def incident_in(self, channel_id: str) -> Incident:
-        found = await self.bot.services.store.find_by_channel(channel_id)
+        found = await self.bot.store.find_by_channel(channel_id)
         assert found is not None, f"no incident owns {channel_id}"
         return found
 

@@ -1,0 +1,83 @@
+"""The HTTP face of one bot: /slack/events through Bolt, the alert webhooks, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+import structlog
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.metrics import Metrics
+
+ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
+Lifecycle = Callable[[], Awaitable[None]]
+
+
+def build_asgi(
+    bolt: AsyncApp,
+    metrics: Metrics,
+    readiness: ReadinessCheck,
+    *,
+    start: Lifecycle,
+    stop: Lifecycle,
+    routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """One Starlette app; `start`/`stop` run in its lifespan (uvicorn calls them once per process)."""
+    slack_handler = AsyncSlackRequestHandler(bolt)
+
+    async def slack_events(request: Request) -> Response:
+        started = time.perf_counter()
+        # Every log line of this request (and of the work it starts) carries the same request id.
+        structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12])
+        try:
+            return await slack_handler.handle(request)
+        finally:
+            metrics.slack_requests.observe(time.perf_counter() - started)
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    async def healthz(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(_: Request) -> Response:
+        checks = await readiness()
+        return JSONResponse(checks, status_code=200 if all(checks.values()) else 503)
+
+    async def serve_metrics(_: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await start()
+        try:
+            yield
+        finally:
+            await stop()
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", serve_metrics, methods=["GET"]),
+            *routes,
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def answers(check: Callable[[], Awaitable[object]], within: float = 2.0) -> bool:
+    """True when `check` answers truthy within `within` seconds; any error counts as not ready."""
+    with contextlib.suppress(Exception):
+        return bool(await asyncio.wait_for(check(), within))
+    return False
