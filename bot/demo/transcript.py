@@ -80,6 +80,11 @@ class Transcript:
     def note(self, text: str) -> None:
         self.console.print(f"[dim]{self.elapsed()}[/] {text}")
 
+    def line(self, text: str) -> None:
+        """A plain line, never wrapped (a URL stays whole) nor styled, written out at once."""
+        self.console.print(text, soft_wrap=True, markup=False, highlight=False, emoji=False)
+        self.console.file.flush()
+
     def show(self, channel_name: str, message: Any, names: dict[str, str]) -> None:
         key = (channel_name, str(message.ts))
         body = "\n".join(block_lines(list(message.blocks or []), names)) or plain(str(message.text), names)

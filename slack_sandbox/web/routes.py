@@ -9,7 +9,7 @@ here never blocks the loop, so the app under test can call the Web API back whil
 from __future__ import annotations
 
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -17,10 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from slack_sandbox.errors import SandboxError
 from slack_sandbox.inbound import Ack
-
-if TYPE_CHECKING:
-    from slack_sandbox.base import SandboxBase
-    from slack_sandbox.sandbox import SlackSandbox
+from slack_sandbox.protocols import People, SandboxParts
 
 PAGE_PATH = "/_sandbox/ui"
 ACT_PATH = "/_sandbox/act"
@@ -78,7 +75,7 @@ def ack_json(ack: Ack | None) -> dict[str, Any] | None:
     }
 
 
-async def perform(person: SlackSandbox, body: dict[str, Any]) -> Ack | None:
+async def perform(person: People, body: dict[str, Any]) -> Ack | None:
     """Do what the act request says, as its person, through the sandbox's own person API."""
     kind = body.get("kind")
     if kind not in ACT_KINDS:
@@ -139,9 +136,12 @@ async def perform(person: SlackSandbox, body: dict[str, Any]) -> Ack | None:
     )
 
 
-def web_routes(sb: SandboxBase) -> list[BaseRoute]:
-    """The page at ``/`` and ``/_sandbox/ui``, its assets, and the act endpoint, for this sandbox."""
-    from slack_sandbox.sandbox import SlackSandbox  # late: it builds on base, which builds this app
+def web_routes(sb: SandboxParts) -> list[BaseRoute]:
+    """The page at ``/`` and ``/_sandbox/ui``, its assets, and the act endpoint, for this sandbox.
+
+    It knows the sandbox only through ``slack_sandbox.protocols`` (no sandbox class is imported here):
+    the act endpoint needs the person API (``People``), which ``SlackSandbox`` has.
+    """
 
     async def root(request: Request) -> Response:
         query = f"?{request.url.query}" if request.url.query else ""
@@ -159,7 +159,7 @@ def web_routes(sb: SandboxBase) -> list[BaseRoute]:
     async def act(request: Request) -> Response:
         if not sb.config.web_actions:
             return JSONResponse({"ok": False, "error": OFF_MESSAGE}, status_code=403)
-        if not isinstance(sb, SlackSandbox):
+        if not isinstance(sb, People):
             return JSONResponse({"ok": False, "error": "this stand-in has no people"}, status_code=501)
         try:
             body = await request.json()

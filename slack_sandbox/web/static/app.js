@@ -27,6 +27,9 @@
     data: null, version: null, me: null, channel: null,
     users: new Map(), channels: new Map(), groups: new Map(),
     expanded: new Set(), seen: new Map(), modalKey: null, lastChannel: null,
+    // The channel the address names (?channel=<name or id>): shown as soon as it exists, even when it is
+    // made after the page was opened (the demo links to an incident channel), until a channel is clicked.
+    wanted: new URLSearchParams(location.search).get("channel"),
   };
   const $ = (id) => document.getElementById(id);
   let uid = 0;
@@ -494,10 +497,15 @@
       const found = people.find((u) => wanted && (u.id === wanted || u.name === wanted));
       S.me = (found || people[0] || {}).id || null;
     }
+    const list = sidebarChannels();
+    const named = (ref) => list.find((c) => ref && (c.id === ref || c.name === ref.replace(/^#/, "")));
+    const linked = named(S.wanted);
+    if (linked) {
+      S.channel = linked.id;
+      S.wanted = null;
+    }
     if (!S.channel || !S.channels.has(S.channel)) {
-      const wanted = new URLSearchParams(location.search).get("channel") || localStorage.getItem("sandbox.channel");
-      const list = sidebarChannels();
-      const found = list.find((c) => wanted && (c.id === wanted || c.name === wanted.replace(/^#/, "")));
+      const found = named(localStorage.getItem("sandbox.channel"));
       S.channel = (found || list.find((c) => c.is_general) || list[0] || {}).id || null;
     }
   }
@@ -524,7 +532,8 @@
     const me = S.users.get(S.me);
     const ch = S.channels.get(S.channel);
     if (me) params.set("as", me.name);
-    if (ch) params.set("channel", ch.is_im ? ch.id : ch.name);
+    if (S.wanted) params.set("channel", S.wanted);  // still waiting for it: a reload keeps waiting
+    else if (ch) params.set("channel", ch.is_im ? ch.id : ch.name);
     history.replaceState(null, "", `${location.pathname}?${params}`);
     if (S.me) localStorage.setItem("sandbox.person", S.me);
     if (S.channel) localStorage.setItem("sandbox.channel", S.channel);
@@ -556,7 +565,7 @@
       const classes = ["chan", c.id === S.channel && "current", unread && "unread", !isMember(c) && "outside"];
       return h("button", {
         class: classes.filter(Boolean).join(" "), type: "button", data: { channel: c.id },
-        title: isMember(c) ? null : "not a member", onclick: () => { S.channel = c.id; render(); },
+        title: isMember(c) ? null : "not a member", onclick: () => { S.channel = c.id; S.wanted = null; render(); },
       },
       h("span", { text: c.is_im ? "●" : c.is_private ? "🔒" : "#" }),
       h("span", { class: "chan-name", text: channelLabel(c) + (c.is_archived ? " (archived)" : "") }),
