@@ -24,6 +24,7 @@ from slack_sandbox.models import (
 from slack_sandbox.reference import ReferenceNotFoundError, load_reference
 from slack_sandbox.sandbox import DEFAULT_EVENT_SUBSCRIPTIONS, SlackSandbox
 from slack_sandbox.server import AsgiServer
+from slack_sandbox.socket_mode import SocketConnection, SocketEnvelope
 from slack_sandbox.workspace import DEFAULT_BOT_SCOPES
 
 __all__ = [
@@ -48,6 +49,8 @@ __all__ = [
     "SandboxError",
     "SlackError",
     "SlackSandbox",
+    "SocketConnection",
+    "SocketEnvelope",
     "UploadedFile",
     "User",
     "UserGroup",

@@ -48,7 +48,7 @@ class SandboxBackend:
         """Events caused by API calls; sent after the answer, from the stand-in's loop."""
         loop = asyncio.get_running_loop()
         for event in events:
-            if event.get("type") in self.sb.event_subscriptions and self.sb.request_url:
+            if event.get("type") in self.sb.event_subscriptions and self.sb.inbound.can_deliver():
                 with self.sb.ws.lock:
                     envelope = payloads.event_envelope(self.sb.ws, event)
                 task = loop.create_task(

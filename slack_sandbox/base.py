@@ -21,6 +21,7 @@ from slack_sandbox.protocols import ChannelRef, UserRef, ViewRef
 from slack_sandbox.ratelimit import RateLimiter
 from slack_sandbox.reference import Reference, load_reference
 from slack_sandbox.server import ServerThread, build_app
+from slack_sandbox.socket_mode import SocketHub
 from slack_sandbox.web import web_routes
 from slack_sandbox.webapi import WebApi
 from slack_sandbox.workspace import Workspace
@@ -76,11 +77,16 @@ class SandboxBase:
         self.webapi = WebApi(
             self.ws, self.reference, self.config, self.limiter, self.faults, lambda: self.base_url
         )
-        self.inbound = Inbound(self.ws, self.config, self.signing_secret, lambda: self.request_url)
+        self.socket = SocketHub(self.ws, self.config)
+        self.inbound = Inbound(
+            self.ws, self.config, self.signing_secret, lambda: self.request_url, socket=self.socket
+        )
+        # The app-level token Socket Mode needs (SLACK_APP_TOKEN): apps.connections.open, nothing else.
+        self.app_token = self.ws.issue_app_token(["connections:write"])
         self.internal_errors: list[str] = []
         self._message_state: dict[tuple[str, str, str], dict[str, dict[str, JSON]]] = {}
         self._server = ServerThread(
-            build_app(SandboxBackend(self, web_routes(self))),
+            build_app(SandboxBackend(self, [*web_routes(self), *self.socket.routes()])),
             host=host,
             port=port,
             on_start=self.inbound.open,
@@ -163,6 +169,10 @@ class SandboxBase:
     def issue_token(self, scopes: Iterable[str]) -> str:
         """Another bot token for the same app with exactly ``scopes`` (e.g. to provoke missing_scope)."""
         return self.ws.issue_token(scopes)
+
+    def issue_app_token(self, scopes: Iterable[str] = ("connections:write",)) -> str:
+        """Another app-level token (``xapp-…``) with exactly ``scopes``."""
+        return self.ws.issue_app_token(scopes)
 
     def trigger_id(self, user: UserRef) -> str:
         """A fresh trigger_id, as if ``user`` had just clicked something (for calling views.* directly)."""

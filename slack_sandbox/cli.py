@@ -36,8 +36,9 @@ def run_sandbox(
     print(f"  SLACK_API_URL={sb.api_url}")
     print(f"  SLACK_BOT_TOKEN={sb.bot_token}")
     print(f"  SLACK_SIGNING_SECRET={sb.signing_secret}")
+    print(f"  SLACK_APP_TOKEN={sb.app_token}  (Socket Mode: handoff socket)")
     print(f"  bot user {sb.bot_user_id}, team {sb.team_id}, app {sb.app_id}")
-    print(f"  requests to the app go to: {request_url or '(not set)'}")
+    print(f"  requests to the app go to: {request_url or '(not set: Socket Mode once the app connects)'}")
     mode = "clicks act as the chosen person" if web_actions else "read-only"
     print(f"  live page: {sb.base_url}/_sandbox/ui ({mode})")
     print(f"  workspace state: {sb.base_url}/_sandbox/state  —  Ctrl-C to stop", flush=True)

@@ -21,5 +21,7 @@ class SandboxConfig:
     max_topic_length: int = 250
     max_invite_users: int = 100
     max_modal_stack: int = 3
+    # Socket Mode: how long (real seconds) an envelope waits for the app to have a connection open.
+    socket_connect_timeout: float = 10.0
     # The live page's buttons, menus and modals act as the chosen person (POST /_sandbox/act); off: 403.
     web_actions: bool = False

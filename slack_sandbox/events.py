@@ -54,7 +54,7 @@ class EventActions(SandboxBase):
         return await self._run(self.inbound.deliver_event(delivery))
 
     async def _maybe_send(self, event: JSON) -> EventDelivery | None:
-        if event.get("type") not in self.event_subscriptions or not self.request_url:
+        if event.get("type") not in self.event_subscriptions or not self.inbound.can_deliver():
             return None
         with self.ws.lock:
             envelope = payloads.event_envelope(self.ws, event)

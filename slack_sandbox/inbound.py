@@ -1,4 +1,5 @@
-"""Requests from Slack to the app: signed, timed against the ack deadline, events retried like Slack."""
+"""Requests from Slack to the app: signed HTTP requests or Socket Mode envelopes, timed against the ack
+deadline, events retried like Slack."""
 
 from __future__ import annotations
 
@@ -6,91 +7,25 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
+from slack_sandbox.acks import Ack, EventDelivery
 from slack_sandbox.config import SandboxConfig
 from slack_sandbox.errors import SandboxError
 from slack_sandbox.models import JSON
 from slack_sandbox.signing import signed_headers
+from slack_sandbox.socket_mode import SocketEnvelope, SocketHub
 from slack_sandbox.workspace import Workspace
 
+__all__ = ["DELIVERY_MODES", "Ack", "EventDelivery", "Inbound"]
+
+# How requests reach the app: "http" (signed POSTs to request_url), "socket" (Socket Mode envelopes), or
+# "auto": over the socket while the app has a Socket Mode connection open, or had one and no request_url is set.
+DELIVERY_MODES = ("auto", "http", "socket")
+
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
-
-
-@dataclass
-class Ack:
-    """The app's answer to one request, and how long it took (measured on Slack's side)."""
-
-    kind: str
-    status: int | None
-    body: str
-    headers: dict[str, str]
-    elapsed: float
-    timed_out: bool = False
-    error: str | None = None
-    retry_num: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300 and not self.timed_out
-
-    def json(self) -> Any:
-        """The body parsed as JSON; None when empty or not JSON (Bolt's plain ``ack()`` is empty)."""
-        if not self.body.strip():
-            return None
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
-
-    @property
-    def response_action(self) -> str | None:
-        data = self.json()
-        return data.get("response_action") if isinstance(data, dict) else None
-
-    @property
-    def errors(self) -> dict[str, str]:
-        """``response_action: errors`` of a view submission, keyed by block_id."""
-        data = self.json()
-        if isinstance(data, dict) and data.get("response_action") == "errors":
-            return dict(data.get("errors") or {})
-        return {}
-
-
-@dataclass
-class EventDelivery:
-    """One event and every attempt to deliver it (the first, then Slack's retries)."""
-
-    event_id: str
-    envelope: JSON
-    attempts: list[Ack] = field(default_factory=list)
-    _done: Future[None] = field(default_factory=Future, repr=False)
-
-    @property
-    def ack(self) -> Ack | None:
-        return self.attempts[0] if self.attempts else None
-
-    @property
-    def acknowledged(self) -> bool:
-        return any(a.ok for a in self.attempts)
-
-    @property
-    def done(self) -> bool:
-        return self._done.done()
-
-    def _finish(self) -> None:
-        if not self._done.done():
-            self._done.set_result(None)
-
-    async def wait(self) -> EventDelivery:
-        """Wait until Slack stops trying (acknowledged, told not to retry, or retries exhausted)."""
-        await asyncio.wrap_future(self._done)
-        return self
 
 
 class Inbound:
@@ -102,11 +37,14 @@ class Inbound:
         config: SandboxConfig,
         signing_secret: str,
         request_url: Callable[[], str | None],
+        socket: SocketHub | None = None,
     ) -> None:
         self.ws = ws
         self.config = config
         self.signing_secret = signing_secret
         self.request_url = request_url
+        self.socket = socket or SocketHub(ws, config)
+        self.delivery = "auto"
         self._client: httpx.AsyncClient | None = None
         self._open = False
         self.deliveries: list[EventDelivery] = []
@@ -114,6 +52,18 @@ class Inbound:
 
     async def open(self) -> None:
         self._open = True
+        await self.socket.open()
+
+    def uses_socket(self) -> bool:
+        if self.delivery == "socket":
+            return True
+        if self.delivery == "http":
+            return False
+        return self.socket.connected or (not self.request_url() and self.socket.ever_connected)
+
+    def can_deliver(self) -> bool:
+        """Whether Slack would send the app anything (a request URL is set, or Socket Mode is in use)."""
+        return bool(self.request_url()) or self.uses_socket()
 
     def _http(self) -> httpx.AsyncClient:
         # Made on first use: building one loads CA certificates, which most tests never need.
@@ -125,6 +75,7 @@ class Inbound:
         self._open = False
         for task in list(self._tasks):
             task.cancel()
+        await self.socket.close()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -196,45 +147,68 @@ class Inbound:
             )
 
     async def send_form(self, kind: str, fields: dict[str, str]) -> Ack:
+        if self.uses_socket():  # a slash command's envelope carries the same fields as a JSON object
+            return await self._over_socket(self.socket.envelope(kind, dict(fields)))
         return await self.post(kind, urlencode(fields), "application/x-www-form-urlencoded")
 
     async def send_interaction(self, kind: str, payload: JSON) -> Ack:
-        # Interactions arrive form-encoded as one ``payload`` field holding JSON.
-        return await self.send_form(kind, {"payload": json.dumps(payload)})
+        if self.uses_socket():
+            return await self._over_socket(self.socket.envelope(kind, payload))
+        # Over HTTP, interactions arrive form-encoded as one ``payload`` field holding JSON.
+        return await self.post(
+            kind, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+
+    async def _over_socket(self, env: SocketEnvelope, retry_num: int = 0, retry_reason: str = "") -> Ack:
+        if not self._open:
+            raise SandboxError("the stand-in is not started")
+        ack = await self.socket.deliver(env, retry_attempt=retry_num, retry_reason=retry_reason)
+        self._judge(ack)
+        return ack
 
     async def send_json(self, kind: str, payload: JSON) -> Ack:
         return await self.post(kind, json.dumps(payload), "application/json")
 
     async def deliver_event(self, delivery: EventDelivery) -> EventDelivery:
-        """First attempt; retries continue in the background with the same event_id."""
-        body = json.dumps(delivery.envelope)
-        ack = await self.post("event", body, "application/json")
+        """First attempt; retries continue in the background with the same event_id (and envelope)."""
+        env = self.socket.envelope("event", delivery.envelope) if self.uses_socket() else None
+        ack = await self._attempt(delivery, env, 0, "")
         delivery.attempts.append(ack)
         self.deliveries.append(delivery)
         if self._needs_retry(ack):
-            task = asyncio.get_running_loop().create_task(self._retry(delivery, body))
+            task = asyncio.get_running_loop().create_task(self._retry(delivery, env))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         else:
             delivery._finish()
         return delivery
 
+    async def _attempt(
+        self, delivery: EventDelivery, env: SocketEnvelope | None, num: int, reason: str
+    ) -> Ack:
+        if env is not None:
+            return await self._over_socket(env, num, reason)
+        body = json.dumps(delivery.envelope)
+        return await self.post("event", body, "application/json", retry_num=num, retry_reason=reason or None)
+
     @staticmethod
     def _needs_retry(ack: Ack) -> bool:
         return not ack.ok and ack.headers.get("x-slack-no-retry") != "1"
 
-    async def _retry(self, delivery: EventDelivery, body: str) -> None:
+    @staticmethod
+    def _reason(last: Ack, socket: bool) -> str:
+        if socket:
+            return "timeout" if last.timed_out else "connection_failed"
+        return "http_timeout" if last.timed_out else "connection_failed" if last.error else "http_error"
+
+    async def _retry(self, delivery: EventDelivery, env: SocketEnvelope | None) -> None:
         try:
-            for num, delay in enumerate(self.config.event_retry_delays, start=1):
+            for delay in self.config.event_retry_delays:
                 last = delivery.attempts[-1]
                 if not self._needs_retry(last):
                     break
-                reason = (
-                    "http_timeout" if last.timed_out else "connection_failed" if last.error else "http_error"
-                )
                 await asyncio.sleep(delay)
-                delivery.attempts.append(
-                    await self.post("event", body, "application/json", retry_num=num, retry_reason=reason)
-                )
+                reason = self._reason(last, env is not None)
+                delivery.attempts.append(await self._attempt(delivery, env, last.retry_num + 1, reason))
         finally:
             delivery._finish()

@@ -205,6 +205,7 @@ class TokenInfo:
     user_id: str
     bot_id: str
     revoked: bool = False
+    kind: str = "bot"  # "bot" (xoxb-) or "app" (an app-level xapp- token, e.g. for apps.connections.open)
 
 
 @dataclass

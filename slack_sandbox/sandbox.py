@@ -23,11 +23,12 @@ from slack_sandbox.models import (
     Violation,
 )
 from slack_sandbox.protocols import ChannelRef, UserRef
+from slack_sandbox.socket_actions import SocketActions
 
 __all__ = ["DEFAULT_EVENT_SUBSCRIPTIONS", "SlackSandbox"]
 
 
-class SlackSandbox(PersonActions, EventActions):
+class SlackSandbox(PersonActions, EventActions, SocketActions):
     """A local Slack: Web API at :attr:`api_url`, signed requests to the app at :attr:`request_url`.
 
     Use ``async with SlackSandbox(signing_secret=..., request_url=...) as sb`` in a test, or
@@ -251,3 +252,4 @@ class SlackSandbox(PersonActions, EventActions):
             self.ws.calls.clear()
             self.ws.violations.clear()
             self.inbound.deliveries.clear()
+            self.socket.envelopes.clear()

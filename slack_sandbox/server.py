@@ -22,7 +22,7 @@ from slack_sandbox.models import JSON
 from slack_sandbox.webapi import ApiRequest, ApiResult, UndocumentedErrorAnswer
 
 T = TypeVar("T")
-_TRANSPORT_KEY = "sandbox.transport"
+TRANSPORT_KEY = "sandbox.transport"  # the connection's asyncio transport, for drop faults
 log = logging.getLogger("slack_sandbox")
 
 
@@ -57,7 +57,7 @@ class DropConnection(Response):
         super().__init__(status_code=500)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        transport = scope.get(_TRANSPORT_KEY)
+        transport = scope.get(TRANSPORT_KEY)
         if transport is not None and hasattr(transport, "close"):
             transport.close()
             # Let uvicorn see the disconnect before we return, or it logs a missing response.
@@ -69,16 +69,16 @@ class DropConnection(Response):
 
 
 class _CaptureTransport:
-    """Outermost ASGI layer: remembers uvicorn's transport so a drop fault can close it."""
+    """Outermost ASGI layer: remembers uvicorn's transport so a drop fault can close it (HTTP and WebSocket)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cycle = getattr(send, "__self__", None)
-        if scope["type"] == "http" and cycle is not None:
+        if scope["type"] in ("http", "websocket") and cycle is not None:
             scope = dict(scope)
-            scope[_TRANSPORT_KEY] = getattr(cycle, "transport", None)
+            scope[TRANSPORT_KEY] = getattr(cycle, "transport", None)
         await self.app(scope, receive, send)
 
 
@@ -150,7 +150,13 @@ class AsgiServer:
     """
 
     def __init__(
-        self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, sock: socket.socket | None = None
+        self,
+        app: ASGIApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sock: socket.socket | None = None,
+        ws: str = "wsproto",
     ):
         self.app = app
         self.host = host
@@ -160,7 +166,8 @@ class AsgiServer:
             sock.bind((host, port))
         self._sock = sock
         self.port: int = sock.getsockname()[1]
-        config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
+        # WebSockets (the stand-in's Socket Mode link) through wsproto, pure Python on uvicorn's own h11.
+        config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, ws=ws)
         config.load()
         self._server = uvicorn.Server(config)
         self._server.lifespan = config.lifespan_class(config)

@@ -35,6 +35,7 @@ PIPELINE_CODES = frozenset(
         "invalid_auth",
         "token_revoked",
         "missing_scope",
+        "not_allowed_token_type",
     }
 )
 _CHARSETS = {"utf-8", "utf8", "iso-8859-1", "latin-1", "latin1"}
@@ -267,6 +268,9 @@ class WebApi:
             self.ws.record_violation(code, f"{name}: {code}", name)
             return self._error(name, code), args, token, None
 
+        kind_error = self._token_kind_error(spec, impl, info)
+        if kind_error is not None:
+            return kind_error, args, token, None
         scope_error = self._scope_error(spec, info)
         if scope_error is not None:
             self.ws.record_violation("missing_scope", f"{name}: needs {scope_error.body}", name)
@@ -317,10 +321,24 @@ class WebApi:
             body.setdefault("response_metadata", {})["warnings"] = list(ctx.warnings)
         headers = {
             "X-OAuth-Scopes": ",".join(sorted(info.scopes)),
-            "X-Accepted-OAuth-Scopes": ",".join(spec.bot_scopes),
+            "X-Accepted-OAuth-Scopes": ",".join(spec.bot_scopes or impl.app_scopes),
         }
         res = ApiResult(status=200, body=body, headers=headers, delay=delay, events=ctx.events)
         return res, checked.values, token, "slow" if delay else None
+
+    def _token_kind_error(self, spec: MethodSpec, impl: MethodImpl, info: TokenInfo) -> ApiResult | None:
+        """App-level tokens call only the methods that take one, and those take nothing else."""
+        if impl.token != info.kind:
+            names = {"app": "an app-level token (xapp-)", "bot": "a bot token (xoxb-)"}
+            detail = f"{spec.name} takes {names[impl.token]}, not {names[info.kind]}"
+            self.ws.record_violation("not_allowed_token_type", detail, spec.name)
+            return self._error(spec.name, "not_allowed_token_type")
+        missing = [s for s in impl.app_scopes if s not in info.scopes]
+        if info.kind == "app" and missing:
+            self.ws.record_violation("missing_scope", f"{spec.name}: needs {','.join(missing)}", spec.name)
+            extra = {"needed": ",".join(impl.app_scopes), "provided": ",".join(sorted(info.scopes))}
+            return self._error(spec.name, "missing_scope", extra=extra)
+        return None
 
     def _scope_error(self, spec: MethodSpec, info: TokenInfo) -> ApiResult | None:
         if spec.no_scope_required or not spec.bot_scopes:

@@ -105,6 +105,8 @@ class Workspace:
         self.response_urls: dict[str, ResponseUrl] = {}
         self.files: dict[str, UploadedFile] = {}
         self.tokens: dict[str, TokenInfo] = {}
+        # Socket Mode: the one-use tickets of the URLs apps.connections.open gave out (ticket -> issued at).
+        self.socket_tickets: dict[str, float] = {}
         self.calls: list[ApiCall] = []
         self.violations: list[Violation] = []
         self.bot_token = self.issue_token(
@@ -142,6 +144,21 @@ class Workspace:
                 bot_id=self.bot_user.bot_id or "",
             )
         return token
+
+    def issue_app_token(self, scopes: Iterable[str], token: str | None = None) -> str:
+        """An app-level token (``xapp-1-A…``): only for methods that take one (apps.connections.open)."""
+        token = token or f"xapp-1-{self.app_id}-{secrets.randbelow(10**13):013d}-{secrets.token_hex(32)}"
+        with self.lock:
+            self.tokens[token] = TokenInfo(
+                token=token, scopes=frozenset(scopes), user_id="", bot_id="", kind="app"
+            )
+        return token
+
+    def issue_socket_ticket(self) -> str:
+        with self.lock:
+            ticket = secrets.token_hex(16)
+            self.socket_tickets[ticket] = self.clock.now()
+            return ticket
 
     # ---- lookups -------------------------------------------------------------------------------
     def user(self, user_id: str) -> User | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slack_sandbox.methods import auth, chat, conversations, files, items, users, views
+from slack_sandbox.methods import apps, auth, chat, conversations, files, items, users, views
 from slack_sandbox.methods.registry import REGISTRY, CallContext, MethodImpl, api_method
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "CallContext",
     "MethodImpl",
     "api_method",
+    "apps",
     "auth",
     "chat",
     "conversations",

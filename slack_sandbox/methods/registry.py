@@ -25,16 +25,27 @@ class MethodImpl:
     name: str
     handler: Handler
     raises: frozenset[str]
+    token: str = "bot"  # the kind of token the method takes: "bot", or "app" (an app-level token)
+    app_scopes: tuple[str, ...] = ()  # scopes an app-level token needs (the reference lists bot scopes only)
 
 
 REGISTRY: dict[str, MethodImpl] = {}
 
 
-def api_method(name: str, *, raises: Iterable[str] = ()) -> Callable[[Handler], Handler]:
-    """Register ``handler`` for ``name``; ``raises``: every code it may answer with (checked at runtime)."""
+def api_method(
+    name: str, *, raises: Iterable[str] = (), token: str = "bot", app_scopes: Iterable[str] = ()
+) -> Callable[[Handler], Handler]:
+    """Register ``handler`` for ``name``; ``raises``: every code it may answer with (checked at runtime);
+    ``token="app"`` for methods that take an app-level token with ``app_scopes``."""
 
     def wrap(handler: Handler) -> Handler:
-        REGISTRY[name] = MethodImpl(name=name, handler=handler, raises=frozenset(raises))
+        REGISTRY[name] = MethodImpl(
+            name=name,
+            handler=handler,
+            raises=frozenset(raises),
+            token=token,
+            app_scopes=tuple(app_scopes),
+        )
         return handler
 
     return wrap
