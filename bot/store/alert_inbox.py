@@ -14,6 +14,7 @@ from redis.exceptions import RedisError, ResponseError
 from bot.domain.alerts import Alert
 from bot.domain.errors import StoreUnavailable
 from bot.store import keys
+from bot.store.replicas import NO_WAIT, ReplicaWait, run_confirmed
 
 log = structlog.get_logger("handoff.alerts.inbox")
 
@@ -47,6 +48,7 @@ class AlertInbox:
     pending, and `reclaim` (at start-up, or by another replica) hands them out again. An entry that cannot
     be read, or that was delivered more than `max_deliveries` times, moves to the dead-letter stream.
     The stream is trimmed approximately to `maxlen` entries; size it well above the largest backlog.
+    With `wait`, `put` returns only once that many replicas hold the alerts (else StoreUnavailable).
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class AlertInbox:
         dead_letter: str = keys.ALERT_DEAD_LETTER,
         maxlen: int = 100_000,
         max_deliveries: int = 5,
+        wait: ReplicaWait = NO_WAIT,
     ) -> None:
         self._redis = redis
         self.stream = stream
@@ -65,6 +68,7 @@ class AlertInbox:
         self.dead_letter = dead_letter
         self.maxlen = maxlen
         self.max_deliveries = max_deliveries
+        self.wait = wait
         self._group_ready = False
         self._put_script = redis.register_script(PUT_SCRIPT)
 
@@ -80,15 +84,22 @@ class AlertInbox:
     async def put(self, alerts: Sequence[Alert]) -> list[str]:
         """Append the alerts in one script run (all or none); their entry ids, in order.
 
-        StoreUnavailable when Redis could not be reached or refused them: treat them as not kept (the
-        sender retries; a duplicate is deduplicated by its key).
+        StoreUnavailable when Redis could not be reached or refused them, or too few replicas confirmed
+        them: treat them as not kept (the sender retries; a duplicate is deduplicated by its key).
         """
         if not alerts:
             return []
         try:
-            ids = await self._put_script(
-                keys=[self.stream], args=[self.maxlen, *(a.model_dump_json() for a in alerts)]
+            ids = await run_confirmed(
+                self._redis,
+                self._put_script,
+                [self.stream],
+                [self.maxlen, *(a.model_dump_json() for a in alerts)],
+                self.wait,
+                f"{len(alerts)} alert(s)",
             )
+        except StoreUnavailable:
+            raise
         except RedisError as exc:
             raise StoreUnavailable(f"The alert inbox could not keep {len(alerts)} alert(s): {exc}") from exc
         return [_text(i) for i in ids]

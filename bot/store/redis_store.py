@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import inspect
 import random
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type, stop_after_attempt
 
@@ -18,6 +20,7 @@ from bot.domain.incident import Incident
 from bot.domain.models import Asset, Severity, TimelineEntry
 from bot.store import keys
 from bot.store.base import Mutation
+from bot.store.replicas import NO_WAIT, ReplicaWait, run_confirmed
 from playbooks.results import PlaybookRun
 
 # KEYS: incident, timeline, activity index of its severity, activity indexes of other severities (3)
@@ -25,6 +28,9 @@ from playbooks.results import PlaybookRun
 _WRITE = """
 local current = redis.call('HGET', KEYS[1], 'version')
 local expected = tonumber(ARGV[1])
+if current and tonumber(current) == tonumber(ARGV[2]) and redis.call('HGET', KEYS[1], 'doc') == ARGV[3] then
+  return 1 -- this very write landed already: sent again after its answer was lost (a failover, a timeout)
+end
 if expected == -1 then
   if current then return 0 end
 elseif (not current) or tonumber(current) ~= expected then
@@ -42,6 +48,13 @@ for i = 8, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 return 1
 """
 
+
+# KEYS: the alert key, then the asset keys. ARGV: incident id, the assets' TTL in seconds.
+_BIND = """
+redis.call('SET', KEYS[1], ARGV[1])
+for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[2]) end
+return 1
+"""
 
 CONFLICT_BACKOFF = 0.002  # seconds: the n-th retry after a conflict waits a random 0 to n times this
 
@@ -63,13 +76,30 @@ def _conflict_backoff(state: RetryCallState) -> float:
     return random.uniform(0, CONFLICT_BACKOFF * state.attempt_number)
 
 
-class RedisIncidentStore:
-    """The production store. One Redis hash per incident: `doc` (JSON) and `version`."""
+class _ResentSafeLock(Lock):
+    """A lock whose SET NX, sent again after its answer was lost (a failover), still sees it took the lock."""
 
-    def __init__(self, redis: Redis, max_retries: int = 100) -> None:
+    async def do_acquire(self, token: str | bytes) -> bool:
+        timeout = int(self.timeout * 1000) if self.timeout else None
+        held = await self.redis.set(self.name, token, nx=True, px=timeout, get=True)
+        return held is None or held == token
+
+
+class RedisIncidentStore:
+    """The production store. One Redis hash per incident: `doc` (JSON) and `version`.
+
+    Every write may be sent twice (redis-py re-sends a command whose connection was lost, reconnecting to the
+    new master after a failover), so each is harmless when repeated: the versioned write recognises itself,
+    and claims compare their own value. With `wait`, incident writes and alert bindings are confirmed by that
+    many replicas before they return (else StoreUnavailable).
+    """
+
+    def __init__(self, redis: Redis, max_retries: int = 100, wait: ReplicaWait = NO_WAIT) -> None:
         self.redis = redis
         self.max_retries = max_retries
+        self.wait = wait
         self._write = redis.register_script(_WRITE)
+        self._bind = redis.register_script(_BIND)
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
@@ -80,15 +110,17 @@ class RedisIncidentStore:
 
     async def _put(self, incident: Incident, expected: int, entries: Sequence[TimelineEntry]) -> bool:
         others = [keys.open_by_activity(s) for s in Severity if s is not incident.severity]
-        done = await self._write(
-            keys=[
+        done = await run_confirmed(
+            self.redis,
+            self._write,
+            [
                 keys.incident(incident.id),
                 keys.timeline(incident.id),
                 keys.open_by_activity(incident.severity),
                 *others,
                 keys.ALL_INCIDENTS,
             ],
-            args=[
+            [
                 expected,
                 incident.version,
                 incident.model_dump_json(),
@@ -98,6 +130,9 @@ class RedisIncidentStore:
                 incident.id,
                 *(e.model_dump_json() for e in entries),
             ],
+            self.wait,
+            f"Incident {incident.id} version {incident.version}",
+            wrote=bool,
         )
         return bool(done)
 
@@ -105,12 +140,10 @@ class RedisIncidentStore:
         self, incident: Incident, entries: Sequence[TimelineEntry] = (), idempotency_key: str | None = None
     ) -> tuple[Incident, bool]:
         if idempotency_key is not None:
-            claimed = await self.redis.set(keys.idempotency(idempotency_key), incident.id, nx=True, ex=86400)
-            if not claimed:
-                existing = await cast(Any, self.redis.get(keys.idempotency(idempotency_key)))
-                return await self.get(
-                    existing.decode() if isinstance(existing, bytes) else str(existing)
-                ), False
+            key = keys.idempotency(idempotency_key)
+            existing = _text(await self.redis.set(key, incident.id, nx=True, ex=86400, get=True))
+            if existing is not None and existing != incident.id:  # our own id: this SET was sent twice
+                return await self.get(existing), False
         stored = incident.model_copy(update={"version": 1})
         if not await self._put(stored, -1, entries):
             raise Conflict(incident.id, 0)
@@ -202,11 +235,14 @@ class RedisIncidentStore:
     async def bind_alert(
         self, incident_id: str, dedup_key: str, assets: Sequence[Asset], window: timedelta
     ) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.set(keys.alert_key(dedup_key), incident_id)
-        for asset in assets:
-            pipe.set(keys.asset_incident(str(asset)), incident_id, ex=_seconds(window))
-        await pipe.execute()
+        await run_confirmed(
+            self.redis,
+            self._bind,
+            [keys.alert_key(dedup_key), *(keys.asset_incident(str(a)) for a in assets)],
+            [incident_id, _seconds(window)],
+            self.wait,
+            f"Alert {dedup_key} bound to {incident_id}",
+        )
 
     async def incident_for_alert(self, dedup_key: str) -> str | None:
         return _text(await self.redis.get(keys.alert_key(dedup_key)))
@@ -215,7 +251,9 @@ class RedisIncidentStore:
         return _text(await self.redis.get(keys.asset_incident(str(asset))))
 
     async def claim_once(self, token: str, ttl: timedelta) -> bool:
-        return bool(await self.redis.set(keys.once(token), "1", nx=True, ex=_seconds(ttl)))
+        mine = uuid.uuid4().hex  # ours alone: a claim sent twice finds its own value, not someone else's
+        held = _text(await self.redis.set(keys.once(token), mine, nx=True, ex=_seconds(ttl), get=True))
+        return held is None or held == mine
 
     async def release(self, token: str) -> None:
         await self.redis.delete(keys.once(token))
@@ -233,7 +271,10 @@ class RedisIncidentStore:
     @asynccontextmanager
     async def lock(self, name: str, *, lease: timedelta, wait: timedelta) -> AsyncIterator[None]:
         held = self.redis.lock(
-            keys.lock(name), timeout=lease.total_seconds(), blocking_timeout=wait.total_seconds()
+            keys.lock(name),
+            timeout=lease.total_seconds(),
+            blocking_timeout=wait.total_seconds(),
+            lock_class=_ResentSafeLock,
         )
         try:
             taken = await held.acquire()

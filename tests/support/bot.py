@@ -98,6 +98,8 @@ class BotUnderTest:
     handoff: Handoff | None = None
     server: AsgiServer | None = None
     started: list[Handoff] = field(default_factory=list)
+    # More settings for the bot, by field name (e.g. redis_sentinels, redis_wait_replicas: tests/ha/).
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def bot(self) -> Handoff:
@@ -115,6 +117,7 @@ class BotUnderTest:
             slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
             slack_api_url=self.sb.api_url,  # type: ignore[arg-type]
             redis_url=self.redis_url,
+            **self.settings_overrides,
         )
 
     async def start(self, background: bool = False) -> BotUnderTest:
