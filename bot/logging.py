@@ -17,19 +17,44 @@ from typing import IO, Any
 
 import structlog
 
+from playbooks.redaction import secret_pattern, url_credentials
+
 _SECRETS: set[str] = set()
+# The pattern of every form of the secrets above, and the (set, size, registration) it was built for: rebuilt
+# when any of them changes (a test may put another set in place of _SECRETS).
+_COMPILED: tuple[tuple[int, int, int], re.Pattern[str] | None] = ((0, 0, 0), None)
+_REGISTRATIONS = [0]
+_LOCK = threading.Lock()  # registration happens on the loop while a worker thread may be logging
 
 
 def register_secrets(values: Iterable[str]) -> None:
-    """Values that must never appear in a log line (tokens, signing secret, webhook secrets)."""
-    _SECRETS.update(v for v in values if v and len(v) >= 6)
+    """Values that must never appear in a log line (tokens, signing secret, webhook secrets).
+
+    Each is scrubbed in every encoding (percent-encoded, JSON-escaped, base64 alone or inside a longer base64
+    text); a URL's password, and its `user:password`, are registered as secrets of their own.
+    """
+    given = {v for v in values if v and len(v) >= 6}
+    with _LOCK:
+        before = len(_SECRETS)
+        _SECRETS.update(given | {part for v in given for part in url_credentials(v) if len(part) >= 6})
+        if len(_SECRETS) != before:
+            _REGISTRATIONS[0] += 1
+
+
+def _pattern() -> re.Pattern[str] | None:
+    global _COMPILED
+    secrets = _SECRETS
+    key = (id(secrets), len(secrets), _REGISTRATIONS[0])
+    if _COMPILED[0] != key:
+        with _LOCK:
+            copied = set(secrets)
+        _COMPILED = (key, secret_pattern(copied))
+    return _COMPILED[1]
 
 
 def scrub(text: str) -> str:
-    for secret in _SECRETS:
-        if secret in text:
-            text = text.replace(secret, "[redacted]")
-    return text
+    pattern = _pattern()
+    return text if pattern is None else pattern.sub("[redacted]", text)
 
 
 def _scrub_value(value: Any) -> Any:

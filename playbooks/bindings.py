@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pydantic import SecretStr, ValidationError
 
 from bot.domain.models import Asset
-from playbooks import templates
+from playbooks import taint, templates
 from playbooks.errors import ParameterError, StepError
+from playbooks.guards import guard_step
+from playbooks.redaction import url_credentials
 from playbooks.schema import Playbook, StepSpec
 from playbooks.templates import Ref, RefKind, UnresolvedReference
 
@@ -55,6 +57,7 @@ class Bindings:
             )
         self._scope = scope
         self._env = env
+        self._allow = playbook.allow
         self._params: dict[str, _Resolved] = {}
         for name, spec in playbook.params.items():
             self._params[name] = self._resolve_param(name, overrides.get(name, spec.default), spec.is_secret)
@@ -64,7 +67,7 @@ class Bindings:
         if text is None:
             return _Resolved(None, f"parameter {name} has no default: pass --param {name}=VALUE")
         try:
-            value = templates.render(text, self._lookup)
+            value = templates.render(text, self._lookup)  # values from the alert stay marked (taint)
         except UnresolvedReference as exc:
             return _Resolved(None, f"parameter {name}: {exc}")
         has_env = any(r.kind is RefKind.ENV for r in templates.references(text))
@@ -81,7 +84,9 @@ class Bindings:
             if r.kind is RefKind.ENV and self._env.get(r.name)
         }
         secrets |= {
-            p.value.get_secret_value() for p in self._params.values() if isinstance(p.value, SecretStr)
+            taint.clean(p.value.get_secret_value())
+            for p in self._params.values()
+            if isinstance(p.value, SecretStr)
         }
         return {s for s in secrets if s}
 
@@ -92,11 +97,11 @@ class Bindings:
                 raise UnresolvedReference(f"environment variable {ref.name} is not set")
             return value
         if ref.kind is RefKind.ASSET:
-            return self._scope.asset_name(ref.name)
+            return taint.mark(ref.text, self._scope.asset_name(ref.name))
         if ref.kind is RefKind.LABEL:
             if ref.name not in self._scope.labels:
                 raise UnresolvedReference(f"the alert has no label {ref.name}")
-            return self._scope.labels[ref.name]
+            return taint.mark(ref.text, self._scope.labels[ref.name])
         if ref.kind is RefKind.PARAM and ref.name in self._params:
             resolved = self._params[ref.name]
             if resolved.problem is not None:
@@ -107,24 +112,54 @@ class Bindings:
         raise UnresolvedReference(f"{ref.text} cannot be resolved")
 
     def render(self, text: str) -> str:
-        return templates.render(text, self._lookup)
+        return taint.clean(templates.render(text, self._lookup))
 
     def render_step(self, step: StepSpec) -> StepSpec:
-        """The step with every template filled in, validated again (names must now be real identifiers)."""
+        """The step with every template filled in, validated again (names must now be real identifiers).
+
+        Before that, the guards (playbooks.guards) check what the alert chose against the allow-lists and
+        where the credentials would go; a refusal is a StepError, and nothing has been sent.
+        """
         try:
-            data = templates.map_templates(step, self.render)
+            marked = templates.map_templates(step, lambda text: templates.render(text, self._lookup))
         except UnresolvedReference as exc:
             raise StepError(str(exc)) from None
+        data = guard_step(step, marked, self._allow)
         try:
             return type(step).model_validate(data, context={"rendered": True})
         except ValidationError as exc:
             first = exc.errors(include_url=False, include_input=False)[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise StepError(f"{where}: {first['msg']}") from None
+            value = marked.get(str(first["loc"][0])) if first["loc"] else None
+            refs = taint.sources(value) if isinstance(value, str) else []
+            origin = f" (from {', '.join(refs)})" if refs else ""
+            raise StepError(f"{where}{origin}: {first['msg']}") from None
+
+    def credentials(self, step: StepSpec) -> set[str]:
+        """The secrets a rendered step sends: every SecretStr field, a URL's password, basic auth's pair."""
+        found: set[str] = set()
+        for name in type(step).model_fields:
+            found |= _secret_values(getattr(step, name))
+        for value in list(found):
+            found |= url_credentials(value)
+        username, password = getattr(step, "username", None), getattr(step, "password", None)
+        if isinstance(username, str) and isinstance(password, SecretStr):
+            found.add(f"{username}:{password.get_secret_value()}")
+        return {s for s in found if s}
 
     def display(self) -> dict[str, str | None]:
         """The params as a run records them: secrets masked, unresolved ones as None."""
         return {
-            name: SECRET_PARAM_DISPLAY if isinstance(r.value, SecretStr) else r.value
+            name: SECRET_PARAM_DISPLAY
+            if isinstance(r.value, SecretStr)
+            else (None if r.value is None else taint.clean(r.value))
             for name, r in self._params.items()
         }
+
+
+def _secret_values(value: object) -> set[str]:
+    if isinstance(value, SecretStr):
+        return {value.get_secret_value()}
+    if isinstance(value, dict):
+        return {s for item in value.values() for s in _secret_values(item)}
+    return set()

@@ -1,4 +1,8 @@
-"""HTTP calls of playbook steps: auth headers, JSON answers, and which failures are worth a retry."""
+"""HTTP calls of playbook steps: auth headers, JSON answers, and which failures are worth a retry.
+
+An answer's body never reaches a message as it came: `describe_body` gives its error message or a short
+excerpt, redacted with the run's secrets before it is cut (a cut secret would no longer be recognised).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from playbooks.context import StepContext
 from playbooks.errors import StepError, TransientStepError
-from playbooks.results import clip
+from playbooks.redaction import Redactor, describe_body
 
 
 def auth_headers(
@@ -33,45 +38,47 @@ def _what(response: httpx.Response) -> str:
     return f"{response.request.method} {response.request.url.path}"
 
 
-def raise_for_status(response: httpx.Response) -> None:
+def raise_for_status(response: httpx.Response, redactor: Redactor) -> None:
     """5xx and 429 may pass on a retry; any other non-2xx answer will not."""
     if response.is_success:
         return
-    body = clip(response.text, 200)
-    message = f"{_what(response)} answered {response.status_code}: {body}"
+    message = f"{_what(response)} answered {response.status_code}: {describe_body(response.text, redactor)}"
     if response.status_code >= 500 or response.status_code == 429:
         raise TransientStepError(message)
     raise StepError(message)
 
 
-def json_body(response: httpx.Response) -> Any:
+def json_body(response: httpx.Response, redactor: Redactor) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise StepError(f"{_what(response)} did not answer JSON: {clip(response.text, 120)}") from None
+        described = describe_body(response.text, redactor)
+        raise StepError(f"{_what(response)} did not answer JSON: {described}") from None
 
 
 async def get_json(
-    client: httpx.AsyncClient,
+    ctx: StepContext,
     url: str,
     *,
-    request_timeout: float,
     params: Mapping[str, str | int | float] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Any:
-    response = await client.get(url, params=params, headers=headers, timeout=request_timeout)
-    raise_for_status(response)
-    return json_body(response)
+    response = await ctx.http.get(
+        url, params=params, headers=headers, timeout=ctx.timeout, follow_redirects=False
+    )
+    raise_for_status(response, ctx.redactor)
+    return json_body(response, ctx.redactor)
 
 
 async def post_json(
-    client: httpx.AsyncClient,
+    ctx: StepContext,
     url: str,
     body: Mapping[str, Any],
     *,
-    request_timeout: float,
     headers: Mapping[str, str] | None = None,
 ) -> Any:
-    response = await client.post(url, json=body, headers=headers, timeout=request_timeout)
-    raise_for_status(response)
-    return json_body(response)
+    response = await ctx.http.post(
+        url, json=body, headers=headers, timeout=ctx.timeout, follow_redirects=False
+    )
+    raise_for_status(response, ctx.redactor)
+    return json_body(response, ctx.redactor)

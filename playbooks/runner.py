@@ -17,15 +17,16 @@ import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.domain.models import Asset
+from bot.logging import register_secrets
 from playbooks.bindings import Bindings, IncidentScope
 from playbooks.context import StepContext
 from playbooks.durations import format_duration
 from playbooks.errors import StepError, TransientStepError
-from playbooks.redaction import MASK, Redactor
+from playbooks.redaction import MASK, Redactor, describe_values
 from playbooks.registry import Registry, default_registry
 from playbooks.results import DETAIL_MAX, Finding, PlaybookRun, StepResult, StepState, clip
 from playbooks.schema import Playbook, StepSpec
-from playbooks.snapshots import SnapshotStore
+from playbooks.snapshots import RedactingSnapshotStore, SnapshotStore
 
 ProgressCallback = Callable[[PlaybookRun], Awaitable[None]]
 Executor = Callable[[Any, StepContext], Awaitable[Finding]]
@@ -70,6 +71,7 @@ async def run_playbook(
     scope = scope or IncidentScope()
     bindings = Bindings(playbook, params or {}, scope, ctx.env)
     redactor = Redactor(bindings.secrets)
+    register_secrets(bindings.secrets)  # every log line of the process, the libraries' included
     run = PlaybookRun(
         run_id=run_id or uuid.uuid4().hex,
         playbook=playbook.name,
@@ -162,7 +164,8 @@ class _Failed(Exception):
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, StepError):
         return str(exc)
-    text = str(exc).strip()
+    # Not ours: the text may quote a value of the answer (`could not convert string to float: '...'`).
+    text = describe_values(str(exc).strip().split("\n")[0])
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
@@ -207,6 +210,10 @@ class _StepJob:
             rendered = self.rendered = self.bindings.render_step(step)
         except StepError as exc:
             return None, str(exc), 0
+        # What the step sends (a token, basic auth's pair, a URL's password) is scrubbed in every encoding.
+        credentials = self.bindings.credentials(rendered)
+        self.redactor = self.redactor.extended(credentials)
+        register_secrets(credentials)
         execute = self.ctx.registry.executor(step.kind)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(step.retries + 1),
@@ -232,11 +239,12 @@ class _StepJob:
         deadline = asyncio.timeout(step.timeout)
         context = StepContext(
             http=self.ctx.http,
-            snapshots=self.ctx.snapshots,
+            snapshots=RedactingSnapshotStore(self.ctx.snapshots, self.redactor.scrub_data),
             now=self.ctx.clock(),
             timeout=step.timeout,
             playbook=self.progress.run.playbook,
             step_id=step.id,
+            redactor=self.redactor,
         )
         try:
             async with deadline:

@@ -11,6 +11,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from bot.domain.evidence import DEFAULT_CHECKLISTS
 from bot.domain.models import AssetKind, Severity, Side
 from playbooks import templates
+from playbooks.identifiers import AllowList, AllowListed, noun
 from playbooks.step_kinds import (
     FROZEN,
     STEP_KINDS,
@@ -41,6 +42,7 @@ __all__ = [
     "STEP_KINDS",
     "STEP_MODELS",
     "AirflowFailedRunsStep",
+    "AllowList",
     "AssetRef",
     "ColumnName",
     "Comparison",
@@ -129,6 +131,7 @@ class Playbook(BaseModel):
     triggers: Triggers = Field(default_factory=_manual)
     params: dict[ParamName, Param] = Field(default_factory=dict)
     steps: list[Step] = Field(min_length=1, max_length=50)
+    allow: AllowList = Field(default_factory=AllowList, description="what a value from the alert may name")
 
     _source: Path | None = PrivateAttr(default=None)  # the file it was loaded from, set by the loader
 
@@ -209,6 +212,7 @@ class Playbook(BaseModel):
                 for ref in templates.references(text):
                     if problem := self._ref_problem(ref):
                         errors.append(_error(("steps", i, *loc), "reference", problem, text))
+            errors += self._alert_choice_errors(i, step)
             for loc, text in templates.verbatim_fields(step):
                 refs = [r for r in templates.references(text) if self._ref_problem(r) is None]
                 if refs:
@@ -221,6 +225,38 @@ class Playbook(BaseModel):
                             text,
                         )
                     )
+        return errors
+
+    def _from_alert(self, text: str) -> list[str]:
+        """The `{labels.*}` and `{asset.*}` references a template uses, directly or through a param."""
+        found = []
+        for ref in templates.references(text):
+            if ref.kind is RefKind.PARAM and ref.name in self.params:
+                found += [r.text for r in templates.references(self.params[ref.name].default or "")]
+            else:
+                found.append(ref.text)
+        return [r for r in dict.fromkeys(found) if r.startswith(("{labels.", "{asset."))]
+
+    def _alert_choice_errors(self, index: int, step: StepBase) -> list[InitErrorDetails]:
+        """A base_url the alert chooses, or a name a label chooses with no allow-list for it (playbooks.guards)."""
+        errors = []
+        base_url = getattr(step, "base_url", None)
+        if isinstance(base_url, str) and (refs := self._from_alert(base_url)):
+            message = f"{refs[0]}: base_url names the configured host and cannot come from the alert"
+            errors.append(_error(("steps", index, "base_url"), "alert_host", message, base_url))
+        allow = (step.allow or AllowList()).merged(self.allow)
+        for name in type(step).model_fields:
+            listed = templates.field_metadata(type(step), name, AllowListed)
+            text = getattr(step, name)
+            if listed is None or listed.kind == "urls" or not isinstance(text, str):
+                continue
+            labels = [r for r in self._from_alert(text) if r.startswith("{labels.")]
+            if labels and not allow.entries(listed.kind):
+                message = (
+                    f"{labels[0]} chooses a {noun(listed.kind)} name: list the {listed.kind} an alert may "
+                    f"name in allow.{listed.kind} of the step or the playbook"
+                )
+                errors.append(_error(("steps", index, name), "allow_list", message, text))
         return errors
 
     def _ref_problem(self, ref: templates.Ref) -> str | None:

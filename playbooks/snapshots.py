@@ -102,3 +102,21 @@ async def observe(
     if snapshot.changed_at is not None and (now - snapshot.changed_at).total_seconds() <= change_window:
         return Observation("recently_changed", snapshot.changes, snapshot.taken_at, snapshot.changed_at)
     return Observation("unchanged", [], snapshot.taken_at, snapshot.changed_at)
+
+
+class RedactingSnapshotStore:
+    """A SnapshotStore that scrubs every string it stores (names and values) with the run's redactor.
+
+    Snapshot values come from the sources (column names, alias names): an answer that echoes a credential
+    must not reach Redis. Scrubbing is the same on every run, so comparisons with the last snapshot hold.
+    """
+
+    def __init__(self, store: SnapshotStore, scrub: Callable[[Any], Any]) -> None:
+        self._store = store
+        self._scrub = scrub
+
+    async def get(self, kind: SnapshotKind, name: str) -> dict[str, Any] | None:
+        return await self._store.get(kind, str(self._scrub(name)))
+
+    async def put(self, kind: SnapshotKind, name: str, value: dict[str, Any]) -> None:
+        await self._store.put(kind, str(self._scrub(name)), dict(self._scrub(value)))

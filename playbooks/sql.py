@@ -1,10 +1,15 @@
-"""Read-only SQL for playbook steps: any SQLAlchemy URL, a statement timeout, blocking work in a thread."""
+"""Read-only SQL for playbook steps: any SQLAlchemy URL, a statement timeout, blocking work in a thread.
+
+A database's error names the values it could not read (`invalid input syntax for type timestamp: "..."`):
+those are data, and never reach a message. Quoted text in an error is kept only when it is a name the step
+chose (its table, columns) or the URL's host, user or database; anything else becomes `<value>`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
@@ -23,17 +28,22 @@ from sqlalchemy.pool import NullPool
 
 from playbooks.errors import StepError, TransientStepError
 from playbooks.identifiers import TableName
-from playbooks.results import clip
+from playbooks.redaction import describe_values
 
 T = TypeVar("T")
 
 
-async def read_only(url: SecretStr, work: Callable[[Connection], T], statement_timeout: float) -> T:
-    """Run `work` on a read-only connection in a worker thread, so the event loop never blocks."""
-    return await asyncio.to_thread(_run, url.get_secret_value(), work, statement_timeout)
+async def read_only(
+    url: SecretStr, work: Callable[[Connection], T], statement_timeout: float, names: Collection[str] = ()
+) -> T:
+    """Run `work` on a read-only connection in a worker thread, so the event loop never blocks.
+
+    `names` are the tables and columns the work reads: an error may quote them (and no other quoted text).
+    """
+    return await asyncio.to_thread(_run, url.get_secret_value(), work, statement_timeout, names)
 
 
-def _run(url_text: str, work: Callable[[Connection], T], timeout: float) -> T:
+def _run(url_text: str, work: Callable[[Connection], T], timeout: float, names: Collection[str] = ()) -> T:
     try:
         url = sa.make_url(url_text)
     except ArgumentError:
@@ -44,17 +54,18 @@ def _run(url_text: str, work: Callable[[Connection], T], timeout: float) -> T:
     except ArgumentError as exc:
         raise StepError(f"cannot use database URL scheme {url.drivername!r}: {exc}") from None
     interrupted = threading.Event()
+    known = {*names, *(str(p) for p in (url.host, url.username, url.database) if p)}
     try:
         with engine.connect() as conn:
             _enter_read_only(conn, timeout)
             with _interrupt_after(conn, timeout, interrupted):
                 return work(conn)
     except (OperationalError, InterfaceError, DisconnectionError) as exc:
-        raise TransientStepError(_message(exc)) from None
+        raise TransientStepError(_message(exc, known)) from None
     except SQLAlchemyError as exc:
         if interrupted.is_set():
             raise TransientStepError(f"statement interrupted after the {timeout:g} s timeout") from None
-        raise StepError(_message(exc)) from None
+        raise StepError(_message(exc, known)) from None
     finally:
         engine.dispose()
 
@@ -109,11 +120,12 @@ def _interrupt_after(conn: Connection, timeout: float, interrupted: threading.Ev
         timer.cancel()
 
 
-def _message(exc: SQLAlchemyError) -> str:
+def _message(exc: SQLAlchemyError, known: Collection[str] = ()) -> str:
+    """The driver's first line, quoted values replaced; not cut here (the runner redacts, then cuts)."""
     orig = getattr(exc, "orig", None)
     source: BaseException = orig if isinstance(orig, BaseException) else exc
     lines = str(source).strip().splitlines() or [""]
-    return clip(f"{type(source).__name__}: {lines[0]}", 300)
+    return f"{type(source).__name__}: {describe_values(lines[0], known)}"
 
 
 def quote_table(dialect: Dialect, table: TableName) -> str:
@@ -131,20 +143,23 @@ def current_schema(conn: Connection, table: TableName) -> str:
     return str(schema)
 
 
-def as_utc(value: object) -> datetime | None:
-    """A timestamp read from a database, as an aware UTC datetime; naive values are taken to be UTC."""
+def as_utc(value: object, what: str = "the value") -> datetime | None:
+    """A timestamp read from a database, as an aware UTC datetime; naive values are taken to be UTC.
+
+    The error describes the value (`the value in column x is not a timestamp (text)`), never quotes it.
+    """
     if value is None:
         return None
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise StepError(f"{value!r} is not a timestamp") from None
+            raise StepError(f"{what} is not a timestamp (text)") from None
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, date):
         return datetime.combine(value, time(), UTC)
-    raise StepError(f"{type(value).__name__} value {value!r} is not a timestamp")
+    raise StepError(f"{what} is not a timestamp ({type(value).__name__})")
 
 
 def source_name(url: SecretStr) -> str:

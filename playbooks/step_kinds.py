@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 from bot.domain.models import AssetKind
 from playbooks import templates
 from playbooks.durations import parse_duration
-from playbooks.identifiers import IDENTIFIER_RULE, is_identifier, is_table_name
+from playbooks.identifiers import IDENTIFIER_RULE, AllowList, AllowListed, is_identifier, is_table_name
 from playbooks.templates import Verbatim
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
@@ -34,15 +34,20 @@ def _identifier_check(max_parts: int) -> AfterValidator:
         ok = is_table_name(value) if max_parts > 1 else is_identifier(value)
         if not ok:
             rule = IDENTIFIER_RULE + (", up to 3 dotted parts" if max_parts > 1 else "")
-            message = f"{value!r} is not a valid SQL name: {rule}"
+            # Once rendered, the value may come from the alert: the error names the field, not the value.
+            shown = "the value" if rendered else repr(value)
+            message = f"{shown} is not a valid SQL name: {rule}"
             raise PydanticCustomError("identifier", "{message}", {"message": message})
         return value
 
     return AfterValidator(check)
 
 
-TableName = Annotated[str, _identifier_check(3)]
-ColumnName = Annotated[str, _identifier_check(1)]
+TableName = Annotated[str, _identifier_check(3), AllowListed("tables")]
+ColumnName = Annotated[str, _identifier_check(1), AllowListed("columns")]
+# Where a step reads from: an HTTP(S) URL, a folder, or (SqlUrl) a SQLAlchemy URL with its credentials.
+Location = Annotated[str, Field(min_length=1), AllowListed("urls")]
+SqlUrl = Annotated[SecretStr, AllowListed("urls")]
 SqlText = Annotated[str, Verbatim(), Field(min_length=1)]
 Comparison = Literal[">", ">=", "<", "<=", "==", "!="]
 
@@ -68,13 +73,25 @@ class StepBase(BaseModel):
     timeout: Duration = Field(default=30.0, le=600, description="seconds per attempt")
     retries: int = Field(default=2, ge=0, le=5, description="extra attempts after a transient error")
     asset: AssetRef | None = None
+    # Used as written (never rendered): what a value from the alert may name, with the playbook's own list.
+    allow: Annotated[AllowList | None, Verbatim()] = None
+
+
+class HttpStepBase(StepBase):
+    """Fields of the steps that call an HTTP API: `base_url` pins the host their credentials go to."""
+
+    base_url: str | None = Field(
+        default=None,
+        min_length=1,
+        description="scheme://host[:port] every request of the step must go to (never from the alert)",
+    )
 
 
 class SqlFreshnessStep(StepBase):
     """max(column) of a table vs an SLA."""
 
     kind: Literal["sql_freshness"]
-    url: SecretStr
+    url: SqlUrl
     table: TableName
     column: ColumnName = "updated_at"
     max_age: Duration
@@ -84,7 +101,7 @@ class SqlVolumeStep(StepBase):
     """Rows in the last window vs the average of the previous windows, with a tolerance band."""
 
     kind: Literal["sql_volume"]
-    url: SecretStr
+    url: SqlUrl
     table: TableName
     column: ColumnName = "updated_at"
     window: Duration = 86400.0
@@ -96,17 +113,17 @@ class SqlSchemaStep(StepBase):
     """Columns and types vs the last snapshot."""
 
     kind: Literal["sql_schema"]
-    url: SecretStr
+    url: SqlUrl
     table: TableName
     change_window: Duration = Field(default=86400.0, description="a change stays anomalous this long")
 
 
-class HttpHealthStep(StepBase):
+class HttpHealthStep(HttpStepBase):
     """Status and latency of a serving endpoint."""
 
     kind: Literal["http_health"]
     preset: Literal["url", "kserve_v2", "mlflow"] = "url"
-    url: str = Field(min_length=1, description="the endpoint (preset url) or the server's base URL")
+    url: Location = Field(description="the endpoint (preset url) or the server's base URL")
     model: str | None = Field(default=None, description="the model name, for kserve_v2")
     latency_budget: Duration = 1.0
     token: SecretStr | None = None
@@ -119,11 +136,11 @@ class HttpHealthStep(StepBase):
         return self
 
 
-class MlflowModelVersionStep(StepBase):
+class MlflowModelVersionStep(HttpStepBase):
     """A new model version or a moved alias in the MLflow registry within the window."""
 
     kind: Literal["mlflow_model_version"]
-    tracking_uri: str = Field(min_length=1)
+    tracking_uri: Location
     model: str = Field(min_length=1)
     window: Duration = 86400.0
     aliases: list[str] = Field(default_factory=list, description="watch only these aliases; empty: all")
@@ -134,7 +151,7 @@ class DriftStep(StepBase):
     """PSI and two-sample KS between a reference and a current sample read with SQL."""
 
     kind: Literal["drift"]
-    url: SecretStr
+    url: SqlUrl
     # Either a table column with two time windows...
     table: TableName | None = None
     column: ColumnName | None = None
@@ -167,11 +184,11 @@ class DriftStep(StepBase):
         return self
 
 
-class PrometheusQueryStep(StepBase):
+class PrometheusQueryStep(HttpStepBase):
     """An instant PromQL query against a threshold: anomalous when a series compares true."""
 
     kind: Literal["prometheus_query"]
-    url: str = Field(min_length=1)
+    url: Location
     query: str = Field(min_length=1)
     op: Comparison
     threshold: float
@@ -179,11 +196,11 @@ class PrometheusQueryStep(StepBase):
     token: SecretStr | None = None
 
 
-class AirflowFailedRunsStep(StepBase):
+class AirflowFailedRunsStep(HttpStepBase):
     """Failed DAG runs and their failed tasks, or backfill runs, in the window."""
 
     kind: Literal["airflow_failed_runs"]
-    url: str = Field(min_length=1, description="the Airflow API server's base URL")
+    url: Location = Field(description="the Airflow API server's base URL")
     api: Literal["v2", "v1"] = "v2"
     report: Literal["failed_jobs", "backfills"] = "failed_jobs"
     dag_ids: list[str] = Field(default_factory=list)
@@ -195,11 +212,11 @@ class AirflowFailedRunsStep(StepBase):
     max_task_lookups: int = Field(default=10, ge=0, le=50)
 
 
-class DbtArtifactsStep(StepBase):
+class DbtArtifactsStep(HttpStepBase):
     """Failed tests, stale sources, or the upstream lineage of a node, from dbt's artifacts."""
 
     kind: Literal["dbt_artifacts"]
-    artifacts: str = Field(min_length=1, description="a folder or an http(s) URL holding the JSON files")
+    artifacts: Location = Field(description="a folder or an http(s) URL holding the JSON files")
     report: Literal["tests", "freshness", "lineage"]
     node: str | None = Field(default=None, description="the affected model or table, for lineage")
     warn_is_anomalous: bool = False

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, SecretStr
 
@@ -17,6 +17,7 @@ _TEMPLATE = re.compile(
 )
 
 Loc = tuple[str | int, ...]
+M = TypeVar("M")
 
 
 class RefKind(StrEnum):
@@ -79,6 +80,26 @@ def _marked(annotation: object) -> bool:
 def _verbatim(model: type[BaseModel], field: str) -> bool:
     info = model.model_fields[field]
     return any(isinstance(m, Verbatim) for m in info.metadata) or _marked(info.annotation)
+
+
+def field_metadata(model: type[BaseModel], field: str, kind: type[M]) -> M | None:
+    """The first metadata object of type `kind` on the field, also from inside `X | None`."""
+    info = model.model_fields[field]
+    for item in info.metadata:
+        if isinstance(item, kind):
+            return item
+    return _metadata_in(info.annotation, kind)
+
+
+def _metadata_in(annotation: object, kind: type[M]) -> M | None:
+    for item in getattr(annotation, "__metadata__", ()):
+        if isinstance(item, kind):
+            return item
+    for arg in get_args(annotation):
+        found = _metadata_in(arg, kind)
+        if found is not None:
+            return found
+    return None
 
 
 def template_fields(model: BaseModel, prefix: Loc = ()) -> Iterator[tuple[Loc, str]]:

@@ -23,7 +23,7 @@ def _when(run: Mapping[str, Any], *fields: str) -> datetime | None:
     for name in fields:
         value = run.get(name)
         if value:
-            return as_utc(str(value).replace("Z", "+00:00"))
+            return as_utc(str(value).replace("Z", "+00:00"), f"the {name} of a DAG run")
     return None
 
 
@@ -43,9 +43,7 @@ async def _list_runs(
     else:
         body |= {"start_date_gte": since.isoformat(), "order_by": "-start_date"}
     headers = auth_headers(step.token, username=step.username, password=step.password)
-    runs: dict[str, Any] = await post_json(
-        ctx.http, f"{api}/dags/~/dagRuns/list", body, headers=headers, request_timeout=ctx.timeout
-    )
+    runs: dict[str, Any] = await post_json(ctx, f"{api}/dags/~/dagRuns/list", body, headers=headers)
     return runs
 
 
@@ -57,9 +55,7 @@ async def _failed_tasks(
         "/taskInstances"
     )
     headers = auth_headers(step.token, username=step.username, password=step.password)
-    answer = await get_json(
-        ctx.http, url, params={"state": "failed"}, headers=headers, request_timeout=ctx.timeout
-    )
+    answer = await get_json(ctx, url, params={"state": "failed"}, headers=headers)
     return [str(ti["task_id"]) for ti in answer.get("task_instances", []) if ti.get("state") == "failed"]
 
 

@@ -32,11 +32,14 @@ async def read_artifact(step: DbtArtifactsStep, ctx: StepContext, name: str) -> 
     location = step.artifacts
     if location.startswith(("http://", "https://")):
         response = await ctx.http.get(
-            f"{location.rstrip('/')}/{name}", headers=auth_headers(step.token), timeout=ctx.timeout
+            f"{location.rstrip('/')}/{name}",
+            headers=auth_headers(step.token),
+            timeout=ctx.timeout,
+            follow_redirects=False,
         )
         if response.status_code == 404:
             return None
-        raise_for_status(response)
+        raise_for_status(response, ctx.redactor)
         # A manifest can be tens of megabytes: parse it off the event loop.
         text = response.text
     else:

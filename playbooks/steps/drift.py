@@ -128,7 +128,12 @@ def _number(x: float) -> str:
 
 
 async def execute(step: DriftStep, ctx: StepContext) -> Finding:
-    rows_ref, rows_cur = await sql.read_only(step.url, lambda conn: _load(step, conn, ctx.now), ctx.timeout)
+    names = [n for n in (step.column, step.time_column) if n]
+    if step.table:
+        names += [*TableName.parse(step.table).parts, step.table]
+    rows_ref, rows_cur = await sql.read_only(
+        step.url, lambda conn: _load(step, conn, ctx.now), ctx.timeout, names=names
+    )
     reference, current = _to_sample(rows_ref, "reference"), _to_sample(rows_cur, "current")
     name = f"{step.table}.{step.column}" if step.table else step.id
     asset = Asset(kind=AssetKind.FEATURE, name=name[:200]) if step.table else None

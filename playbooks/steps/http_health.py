@@ -45,7 +45,7 @@ async def execute(step: HttpHealthStep, ctx: StepContext) -> Finding:
     headers = auth_headers(step.token, step.headers)
     started = time.monotonic()
     try:
-        response = await ctx.http.get(url, headers=headers, timeout=request_timeout)
+        response = await ctx.http.get(url, headers=headers, timeout=request_timeout, follow_redirects=False)
     except httpx.TimeoutException:
         detail = f"{subject}: no answer within {format_duration(request_timeout)}"
         return Finding(outcome="anomalous", detail=detail, asset=asset)

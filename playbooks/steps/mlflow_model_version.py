@@ -36,18 +36,14 @@ def _word(change: Change) -> str:
 
 async def execute(step: MlflowModelVersionStep, ctx: StepContext) -> Finding:
     if "'" in step.model or '"' in step.model:
-        raise StepError(f"model name {step.model!r} contains a quote")
+        raise StepError("the model name contains a quote")
     api = f"{step.tracking_uri.rstrip('/')}/api/2.0/mlflow"
     headers = auth_headers(step.token)
     registered = await get_json(
-        ctx.http,
-        f"{api}/registered-models/get",
-        params={"name": step.model},
-        headers=headers,
-        request_timeout=ctx.timeout,
+        ctx, f"{api}/registered-models/get", params={"name": step.model}, headers=headers
     )
     search = await get_json(
-        ctx.http,
+        ctx,
         f"{api}/model-versions/search",
         params={
             "filter": f"name='{step.model}'",
@@ -55,13 +51,14 @@ async def execute(step: MlflowModelVersionStep, ctx: StepContext) -> Finding:
             "max_results": _SEARCH_PAGE,
         },
         headers=headers,
-        request_timeout=ctx.timeout,
     )
     model: dict[str, Any] = registered.get("registered_model") or {}
     versions: list[dict[str, Any]] = search.get("model_versions") or []
     aliases = {str(a["alias"]): str(a["version"]) for a in model.get("aliases") or []}
     if step.aliases:
         aliases = {name: v for name, v in aliases.items() if name in step.aliases}
+    # Compared with a snapshot that is stored scrubbed: scrub them the same way first.
+    aliases = {ctx.redactor(name): ctx.redactor(v) for name, v in aliases.items()}
 
     recent = [v for v in versions if (ctx.now - _at(v["creation_timestamp"])).total_seconds() <= step.window]
     # MLflow keeps no time for an alias change: it is seen by comparing with the aliases of the last run.

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from playbooks.context import StepContext
 from playbooks.errors import StepError
 from playbooks.http import auth_headers, json_body, raise_for_status
+from playbooks.redaction import Redactor
 from playbooks.results import Finding
 from playbooks.schema import PrometheusQueryStep
 
@@ -33,6 +34,13 @@ def _series(metric: dict[str, str]) -> str:
     return f"{metric.get('__name__', '')}{{{labels}}}"
 
 
+def _reason(body: Any, redactor: Redactor) -> str:
+    if not isinstance(body, dict):
+        return "no reason given"
+    kind, error = body.get("errorType"), body.get("error")
+    return redactor.excerpt(f"{kind}: {error}" if kind else str(error))
+
+
 def samples(data: dict[str, Any]) -> list[tuple[str, float]]:
     """(series, value) pairs of an instant query's `data`; a matrix is refused."""
     kind, result = data.get("resultType"), data.get("result") or []
@@ -40,7 +48,8 @@ def samples(data: dict[str, Any]) -> list[tuple[str, float]]:
         return [("scalar", float(result[1]))]
     if kind == "vector":
         return [(_series(s.get("metric", {})), float(s["value"][1])) for s in result]
-    raise StepError(f"the query returned a {kind}; use an expression that returns a vector or a scalar")
+    shown = kind if kind in ("matrix", "string", "streams") else "result of an unknown type"
+    raise StepError(f"the query returned a {shown}; use an expression that returns a vector or a scalar")
 
 
 async def execute(step: PrometheusQueryStep, ctx: StepContext) -> Finding:
@@ -49,15 +58,17 @@ async def execute(step: PrometheusQueryStep, ctx: StepContext) -> Finding:
         params={"query": step.query},
         headers=auth_headers(step.token),
         timeout=ctx.timeout,
+        follow_redirects=False,
     )
     if response.status_code in (400, 422):
-        # Prometheus explains a bad query in the body: say that, not just the status.
-        body = json_body(response)
-        raise StepError(f"Prometheus refused the query: {body.get('errorType')}: {body.get('error')}")
-    raise_for_status(response)
-    body = json_body(response)
+        # Prometheus explains a bad query in the body: say that (redacted, short), not just the status.
+        body = json_body(response, ctx.redactor)
+        raise StepError(f"Prometheus refused the query: {_reason(body, ctx.redactor)}")
+    raise_for_status(response, ctx.redactor)
+    body = json_body(response, ctx.redactor)
     if body.get("status") != "success":
-        raise StepError(f"Prometheus answered {body.get('status')}: {body.get('error')}")
+        status = ctx.redactor.excerpt(str(body.get("status")), 20)
+        raise StepError(f"Prometheus answered {status}: {_reason(body, ctx.redactor)}")
     found = samples(body["data"])
     compare = _OPS[step.op]
     condition = f"{step.op} {step.threshold:g}"

@@ -23,7 +23,8 @@ async def execute(step: SqlFreshnessStep, ctx: StepContext) -> Finding:
         query = f"SELECT max({col}) FROM {tbl}"
         return conn.execute(sa.text(query)).scalar()
 
-    last = sql.as_utc(await sql.read_only(step.url, latest, ctx.timeout))
+    found = await sql.read_only(step.url, latest, ctx.timeout, names=(*table.parts, str(table), column))
+    last = sql.as_utc(found, f"the value in column {column}")
     asset = Asset(kind=AssetKind.TABLE, name=str(table))
     sla = format_duration(step.max_age)
     if last is None:

@@ -52,7 +52,11 @@ def _word(change: Change) -> str:
 
 async def execute(step: SqlSchemaStep, ctx: StepContext) -> Finding:
     table = TableName.parse(step.table)
-    columns = await sql.read_only(step.url, lambda conn: read_columns(conn, table), ctx.timeout)
+    columns = await sql.read_only(
+        step.url, lambda conn: read_columns(conn, table), ctx.timeout, names=(*table.parts, str(table))
+    )
+    # Compared with a snapshot that is stored scrubbed: scrub them the same way first.
+    columns = {ctx.redactor(name): ctx.redactor(kind) for name, kind in columns.items()}
     name = snapshot_name(sql.source_name(step.url), str(table))
     if not columns and await ctx.snapshots.get("schema", name) is None:
         raise StepError(f"table {table} not found")

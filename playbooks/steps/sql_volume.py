@@ -35,7 +35,8 @@ async def execute(step: SqlVolumeStep, ctx: StepContext) -> Finding:
         row = conn.execute(sa.text(query), bounds).one()
         return [int(v or 0) for v in row]
 
-    current, *previous = await sql.read_only(step.url, counts, ctx.timeout)
+    names = (*table.parts, str(table), column)
+    current, *previous = await sql.read_only(step.url, counts, ctx.timeout, names=names)
     baseline = sum(previous) / len(previous)
     low, high = max(0.0, baseline * (1 - step.tolerance)), baseline * (1 + step.tolerance)
     asset = Asset(kind=AssetKind.TABLE, name=str(table))
