@@ -34,7 +34,7 @@ from bot.services.reminders import ReminderService
 from bot.services.replies import Replies
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, make_client
-from bot.store import Stores
+from bot.store import Stores, connect_settings
 from bot.store.base import IncidentStore
 from bot.tasks import BackgroundTasks
 from playbooks.loader import load_playbooks
@@ -236,7 +236,7 @@ async def build_handoff(
     register_secrets(
         [settings.slack_bot_token.get_secret_value(), settings.slack_signing_secret.get_secret_value()]
     )
-    stores = Stores.on(redis or Redis.from_url(settings.redis_url))
+    stores = connect_settings(settings, redis)
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.api_url)
     gateway = SlackGateway(client)
     bot_user_id = str((await gateway.auth_test()).get("user_id", ""))
@@ -280,6 +280,7 @@ async def build_handoff(
         handoff.readiness,
         start=handoff.start,
         stop=handoff.stop,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
         routes=alert_routes,
     )
     return handoff

@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 import structlog
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.http_guard import InboundLimits, SlackInbound
 from bot.metrics import Metrics
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
@@ -31,10 +31,16 @@ def build_asgi(
     *,
     start: Lifecycle,
     stop: Lifecycle,
+    signing_secret: str,
     routes: Sequence[BaseRoute] = (),
+    limits: InboundLimits | None = None,
 ) -> Starlette:
-    """One Starlette app; `start`/`stop` run in its lifespan (uvicorn calls them once per process)."""
-    slack_handler = AsyncSlackRequestHandler(bolt)
+    """One Starlette app; `start`/`stop` run in its lifespan (uvicorn calls them once per process).
+
+    `/slack/events` reaches Bolt only through `SlackInbound` (bot/http_guard.py): body capped and read with a
+    deadline, signature verified on the raw bytes; anything else is refused before Bolt sees it.
+    """
+    slack_handler = SlackInbound(bolt, signing_secret, limits)
 
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()

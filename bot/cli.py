@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -93,6 +93,17 @@ def _load(
     return settings, config
 
 
+# uvicorn's connection settings for `serve` (docs/security.md). The body cap and the body read deadline are the
+# app's own (bot/http_guard.py); these bound what comes before and after a request.
+SERVER_LIMITS: dict[str, Any] = {
+    "http": "h11",  # the implementation the tests run against (httptools would parse differently)
+    "h11_max_incomplete_event_size": 16 * 1024,  # request line + headers: more is a 400 from h11
+    "timeout_keep_alive": 5,  # an idle keep-alive connection is closed after 5 s
+    "timeout_graceful_shutdown": 15,  # on SIGTERM, requests in flight get 15 s
+    "server_header": False,  # no "server: uvicorn" in the answers
+}
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "0.0.0.0",
@@ -113,7 +124,15 @@ def serve(
         # log_config=None: uvicorn keeps its hands off logging; its error and access loggers propagate to the
         # root handler of bot.logging (JSON or console) and follow LOG_LEVEL.
         server = uvicorn.Server(
-            uvicorn.Config(handoff.asgi, host=host, port=port, log_config=None, log_level=None, lifespan="on")
+            uvicorn.Config(
+                handoff.asgi,
+                host=host,
+                port=port,
+                log_config=None,
+                log_level=None,
+                lifespan="on",
+                **SERVER_LIMITS,
+            )
         )
         await server.serve()
 
@@ -132,18 +151,29 @@ def socket() -> None:
             ["SLACK_APP_TOKEN: is required for Socket Mode (an xapp- app-level token with connections:write)"]
         )
     assert settings.slack_app_token is not None
+    import signal
+
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import build_handoff
+    from bot.logging import register_secrets
 
     app_token = settings.slack_app_token.get_secret_value()
+    register_secrets([app_token])
 
     async def main() -> None:
         handoff = await build_handoff(settings, config)
         await handoff.start()
+        # SIGTERM (docker stop) and Ctrl-C: close the connection, let the work after acks finish, then exit 0.
+        stopping = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, stopping.set)
+        handler = AsyncSocketModeHandler(handoff.bolt, app_token)
         try:
-            await AsyncSocketModeHandler(handoff.bolt, app_token).start_async()  # type: ignore[no-untyped-call]
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            await stopping.wait()
         finally:
+            await handler.close_async()  # type: ignore[no-untyped-call]
             await handoff.stop()
 
     asyncio.run(main())

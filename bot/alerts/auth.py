@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from bot.alerts.config import HANDOFF_SIGNATURE_HEADER, HANDOFF_TIMESTAMP_HEADER, AlertSourceConfig
 
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds have 10 digits until the year 2286
+
 
 class AuthFailure(StrEnum):
     """Why a request was refused; logged and counted, never shown with the secret."""
@@ -26,6 +28,10 @@ class AuthFailure(StrEnum):
 def _same(a: bytes, b: bytes) -> bool:
     # Comparing digests keeps the comparison constant-time in the length as well as the content.
     return hmac.compare_digest(hashlib.sha256(a).digest(), hashlib.sha256(b).digest())
+
+
+def _unix_seconds(value: str) -> bool:
+    return 0 < len(value) <= MAX_TIMESTAMP_DIGITS and value.isascii() and value.isdigit()
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:
@@ -66,7 +72,8 @@ def _verify_signature(
     timestamp = headers.get(source.timestamp_header or HANDOFF_TIMESTAMP_HEADER, "").strip() or None
     if timestamp is None and source.require_timestamp:
         return AuthFailure.MISSING_TIMESTAMP
-    if timestamp is not None and not timestamp.isdigit():
+    # ASCII digits only, and a bounded number of them: `str.isdigit` accepts '²', which `int()` refuses.
+    if timestamp is not None and not _unix_seconds(timestamp):
         return AuthFailure.BAD_TIMESTAMP
     if not _same(given.encode(), sign(secret, body, timestamp).encode()):
         return AuthFailure.BAD_SIGNATURE

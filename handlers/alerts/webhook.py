@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from contextlib import aclosing
 from datetime import UTC, datetime
 
 import pydantic_core
 import structlog
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -21,6 +20,7 @@ from bot.alerts.metrics import UNKNOWN_SOURCE, IntakeMetrics
 from bot.alerts.routing import RoutingRules
 from bot.alerts.sources import normalise
 from bot.domain.errors import IntakeUnavailable
+from bot.http_guard import BODY_READ_TIMEOUT_S, Refused, read_capped
 from bot.services.intake import AlertIntake
 
 log = structlog.get_logger("handoff.alerts.webhook")
@@ -31,30 +31,12 @@ MAX_FIELD_ERRORS = 20  # field errors listed in a 422; a payload of 1,000 broken
 class _Refused(Exception):
     """A request refused with `status`; `reason` is logged and counted, `body` is what the sender sees."""
 
-    def __init__(self, status: int, reason: str, body: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self, status: int, reason: str, body: Mapping[str, object] | None = None, *, close: bool = False
+    ) -> None:
         super().__init__(reason)
-        self.status, self.reason = status, reason
+        self.status, self.reason, self.close = status, reason, close
         self.body = dict(body or {"error": reason})
-
-
-async def read_capped(request: Request, limit: int) -> bytes:
-    """The body, read as it streams in and refused (413) as soon as it passes `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and not declared.strip().isdigit():
-        raise _Refused(400, "bad_content_length")
-    if declared is not None and int(declared) > limit:
-        raise _Refused(413, "body_too_large")
-    chunks, size = [], 0
-    try:
-        async with aclosing(request.stream()) as stream:
-            async for chunk in stream:
-                size += len(chunk)
-                if size > limit:
-                    raise _Refused(413, "body_too_large")
-                chunks.append(chunk)
-    except ClientDisconnect:
-        raise _Refused(400, "client_disconnected") from None
-    return b"".join(chunks)
 
 
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
@@ -77,9 +59,11 @@ class AlertWebhook:
         metrics: IntakeMetrics,
         max_body_bytes: int,
         clock: Callable[[], float],
+        read_timeout_s: float = BODY_READ_TIMEOUT_S,
     ) -> None:
         self.sources, self.intake, self.routing = dict(sources), intake, routing
         self.metrics, self.max_body_bytes, self.clock = metrics, max_body_bytes, clock
+        self.read_timeout_s = read_timeout_s
 
     async def receive(self, request: Request) -> Response:
         name = str(request.path_params["source"])
@@ -92,14 +76,18 @@ class AlertWebhook:
             log.warning(
                 "alert_refused", source=name[:100], status=refused.status, reason=refused.reason, **extra
             )
-            return JSONResponse(refused.body, status_code=refused.status)
+            headers = {"connection": "close"} if refused.close else None
+            return JSONResponse(refused.body, status_code=refused.status, headers=headers)
 
     async def _accept(self, name: str, request: Request) -> Response:
         source = self.sources.get(name)
         if source is None or not source.enabled:
             reason = "unknown_source" if source is None else "source_disabled"
             raise _Refused(404, reason, {"error": "not_found"})
-        body = await read_capped(request, self.max_body_bytes)
+        try:
+            body = await read_capped(request, self.max_body_bytes, self.read_timeout_s)
+        except Refused as refused:
+            raise _Refused(refused.status, refused.reason, close=refused.close) from None
         if (failure := verify(source, request.headers, body, self.clock())) is not None:
             raise _Refused(401, failure.value, {"error": "unauthorized"})
         try:
@@ -133,6 +121,7 @@ def alert_routes(
     registry: CollectorRegistry | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
     clock: Callable[[], float] = time.time,
+    read_timeout_s: float = BODY_READ_TIMEOUT_S,
 ) -> list[Route]:
     """The alert webhook route, `POST /alerts/{source}`, for the named sources.
 
@@ -141,5 +130,6 @@ def alert_routes(
     for name, source in sources.items():
         if source.enabled and not source.has_secret:
             log.warning("alert_source_without_secret", source=name, note="every request will be refused")
-    endpoint = AlertWebhook(sources, intake, routing, IntakeMetrics.on(registry), max_body_bytes, clock)
+    metrics = IntakeMetrics.on(registry)
+    endpoint = AlertWebhook(sources, intake, routing, metrics, max_body_bytes, clock, read_timeout_s)
     return [Route("/alerts/{source}", endpoint.receive, methods=["POST"], name="alert_webhook")]
