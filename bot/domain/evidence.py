@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.domain.models import EvidenceItem, ItemRole, Side
+from bot.domain.errors import IllegalTransition, InvalidInput
+from bot.domain.incident import Incident, record_evidence
+from bot.domain.models import (
+    Asset,
+    EvidenceItem,
+    EvidenceNote,
+    EvidenceSource,
+    EvidenceStatus,
+    ItemRole,
+    Side,
+)
 
 
 class ItemKey(StrEnum):
@@ -145,3 +156,57 @@ class Checklists(BaseModel):
 
     def refs(self) -> Iterable[str]:
         return (f"{side.value}.{s.key}" for side in Side for s in self.for_side(side))
+
+
+# --- Precedence: a person's entry is never overwritten by a playbook or an alert ---------------------------------
+
+MAX_NOTES = 5  # findings kept beside one entry; the oldest go (the timeline keeps them all)
+
+
+class Precedence(StrEnum):
+    SET = "set"  # the entry becomes the item's value
+    NOTE = "note"  # kept beside a person's entry: it agrees, or it could not check
+    CONFLICT = "conflict"  # kept beside a person's entry, and it differs from it: the responder decides
+
+
+def precedence(item: EvidenceItem, source: EvidenceSource, status: EvidenceStatus) -> Precedence:
+    """A person's entry replaces anything; a finding replaces anything but a person's entry."""
+    if source.kind == "person" or item.source is None or item.source.kind != "person":
+        return Precedence.SET
+    if status is EvidenceStatus.UNKNOWN or status is item.status:
+        return Precedence.NOTE
+    return Precedence.CONFLICT
+
+
+def record_entry(
+    incident: Incident,
+    ref: str,
+    status: EvidenceStatus,
+    detail: str,
+    source: EvidenceSource,
+    now: datetime,
+    link: str | None = None,
+    asset: Asset | None = None,
+) -> tuple[Incident, Precedence]:
+    """Record an entry by the precedence rule: set the item, or keep the finding as a note beside a person's entry.
+
+    A value set anew (by a person, or a finding on an item no person set) drops the notes of the entry it replaces.
+    """
+    item = incident.evidence.get(ref)
+    if item is None:
+        raise InvalidInput(f"There is no checklist item `{ref}` on this incident.")
+    rule = precedence(item, source, status)
+    if rule is Precedence.SET:
+        updated = record_evidence(incident, ref, status, detail, source, now, link, asset)
+        cleared = updated.evidence[ref].model_copy(update={"notes": []})
+        return updated.model_copy(update={"evidence": {**updated.evidence, ref: cleared}}), rule
+    if not incident.awaiting_decision:
+        raise IllegalTransition(
+            f"Evidence is frozen once the incident is {incident.state.value}; use `reopen` to change it."
+        )
+    note = EvidenceNote(
+        at=now, source=source, status=status, detail=detail, link=link, conflict=rule is Precedence.CONFLICT
+    )
+    noted = item.model_copy(update={"notes": [*item.notes, note][-MAX_NOTES:]})
+    evidence = {**incident.evidence, ref: noted}
+    return incident.model_copy(update={"evidence": evidence, "updated_at": now}), rule

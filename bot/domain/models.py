@@ -110,6 +110,17 @@ class EvidenceSource(BaseModel):
         return "alert"
 
 
+class EvidenceNote(BaseModel):
+    """A finding kept beside a person's entry (a playbook or an alert never overwrites what a person set)."""
+
+    at: datetime
+    source: EvidenceSource
+    status: EvidenceStatus
+    detail: str = ""
+    link: str | None = None
+    conflict: bool = False  # it differs from the person's entry: the responder decides
+
+
 class EvidenceItem(BaseModel):
     """One line of a side's checklist."""
 
@@ -124,6 +135,7 @@ class EvidenceItem(BaseModel):
     asset: Asset | None = None
     source: EvidenceSource | None = None
     updated_at: datetime | None = None
+    notes: list[EvidenceNote] = Field(default_factory=list)  # findings kept beside a person's entry
 
     @property
     def ref(self) -> str:

@@ -20,6 +20,7 @@ from bot.domain.incident import Incident
 from bot.domain.models import TimelineEntry
 from bot.services.clock import Clock
 from bot.services.incidents import IncidentService, OpenRequest
+from bot.slack import blocks
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.store.alert_inbox import AlertInbox, Entry
 from bot.store.base import IncidentStore
@@ -337,15 +338,9 @@ class AlertService:
         _, incident = await self.store.mutate(incident_id, take, lambda b, a: [])
         if not notes or incident.channel_id is None:
             return
-        lines = "\n".join(f"• {n}" for n in notes[:30])
-        more = f"\n…and {len(notes) - 30} more (see the timeline)" if len(notes) > 30 else ""
-        text = f":bell: {len(notes)} alert update(s) for {incident.id}:\n{lines}{more}"
-        if incident.alert_keys and not incident.alerts_firing:
-            text += (
-                "\n:white_check_mark: All of this incident's alerts are resolved. It stays open until both sides "
-                "agree on the ownership decision and someone closes it."
-            )
+        all_resolved = bool(incident.alert_keys) and not incident.alerts_firing
+        text = blocks.alert_updates_text(incident.id, notes, all_resolved)
         try:
-            await self.gateway.post(incident.channel_id, text[:39000])
+            await self.gateway.post(incident.channel_id, text)
         except SlackCallFailed:
             log.exception("alerts.announce_failed", incident_id=incident_id)

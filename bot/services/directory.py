@@ -8,7 +8,9 @@ import time
 import structlog
 
 from bot.config import HandoffConfig
+from bot.domain.incident import Incident
 from bot.domain.models import Side
+from bot.domain.permissions import Action, Decision, Role, may, needed_roles, require, side_roles
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 
 log = structlog.get_logger(__name__)
@@ -23,6 +25,7 @@ class ResponderDirectory:
         self.ttl = ttl
         self._cache: dict[Side, tuple[float, list[str]]] = {}
         self._refreshing: dict[Side, asyncio.Task[list[str]]] = {}
+        self.permissions = config.permissions.table()
 
     async def members(self, side: Side) -> list[str]:
         """The side's members; a stale answer is served while a refresh runs, so the ack path never waits on Slack."""
@@ -52,12 +55,6 @@ class ResponderDirectory:
         self._cache[side] = (time.monotonic(), users)
         return users
 
-    async def sides_of(self, user_id: str) -> set[Side]:
-        return {side for side in Side if user_id in await self.members(side)}
-
-    async def may_act_for(self, user_id: str, side: Side) -> bool:
-        return user_id in await self.members(side)
-
     def leads(self, side: Side) -> list[str]:
         return list(self.config.sides[side].leads)
 
@@ -66,3 +63,54 @@ class ResponderDirectory:
         if fresh:
             return {side: await self._refresh(side) for side in Side}
         return {side: await self.members(side) for side in Side}
+
+    # --- Who may act: the roles a person holds, checked against the permission table ------------------------
+
+    async def roles_of(
+        self, user_id: str, incident: Incident | None = None, channel: bool = False
+    ) -> frozenset[Role]:
+        """The person's roles; `channel` also reads the incident channel's members (a Slack call)."""
+        roles: set[Role] = {Role.ANYONE}
+        for side in Side:
+            roles |= side_roles(side, user_id in await self.members(side), user_id in self.leads(side))
+        if incident is not None and incident.opened_by and incident.opened_by == user_id:
+            roles.add(Role.OPENER)
+        if channel and incident is not None and await self._in_channel(user_id, incident):
+            roles.add(Role.CHANNEL_MEMBERS)
+        return frozenset(roles)
+
+    async def _in_channel(self, user_id: str, incident: Incident) -> bool:
+        if incident.channel_id is None:
+            return False
+        try:
+            return user_id in await self.gateway.channel_members(incident.channel_id)
+        except SlackCallFailed as exc:
+            # Membership that cannot be read is not membership: a private incident stays hidden.
+            log.warning("directory.members_unreadable", channel=incident.channel_id, error=exc.error)
+            return False
+
+    async def actor_roles(
+        self, action: Action, user_id: str, incident: Incident | None, side: Side | None = None
+    ) -> frozenset[Role]:
+        """The roles that matter for this action: the channel's members are read only when the row names them."""
+        needed = needed_roles(action, side, incident, self.permissions)
+        return await self.roles_of(user_id, incident, channel=Role.CHANNEL_MEMBERS in needed)
+
+    async def require(
+        self, action: Action, user_id: str, incident: Incident | None, side: Side | None = None
+    ) -> Decision:
+        """Raise NotAllowed, naming who may, unless the person may; `incident` None: the ack-path pre-check."""
+        roles = await self.actor_roles(action, user_id, incident, side)
+        return require(action, roles, incident, side, self.permissions)
+
+    async def visible(self, user_id: str, incidents: list[Incident]) -> list[Incident]:
+        """The incidents the person may see: every public one, and the private ones the table lets them."""
+        shown = []
+        for incident in incidents:
+            if not incident.private:
+                shown.append(incident)
+                continue
+            roles = await self.actor_roles(Action.VIEW_PRIVATE, user_id, incident)
+            if may(Action.VIEW_PRIVATE, roles, incident, table=self.permissions).allowed:
+                shown.append(incident)
+        return shown

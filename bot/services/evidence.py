@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
 from bot.domain.decision import DecisionStatus, OwnershipDecision
-from bot.domain.errors import InvalidInput, NotAllowed
-from bot.domain.incident import Incident, confirm_side, record_evidence
+from bot.domain.errors import InvalidInput
+from bot.domain.evidence import Precedence, record_entry
+from bot.domain.incident import Incident, confirm_side
 from bot.domain.models import (
     Asset,
+    EvidenceItem,
     EvidenceSource,
     EvidenceStatus,
     IncidentState,
@@ -19,6 +21,7 @@ from bot.domain.models import (
     TimelineEntry,
     Verdict,
 )
+from bot.domain.permissions import Action
 from bot.domain.submissions import EvidenceSubmission, VerdictSubmission
 from bot.services.clock import Clock
 from bot.services.directory import ResponderDirectory
@@ -48,12 +51,9 @@ class EvidenceService:
         self.clock = clock
         self.on_decided: list[Callable[[Incident, OwnershipDecision], None]] = []
 
-    async def require_side(self, user_id: str, side: Side) -> None:
-        if not await self.directory.may_act_for(user_id, side):
-            raise NotAllowed(
-                f"Only {side.label} responders can act for {side.label}. Ask one of them, or ask an admin to add "
-                "you to the side in the Handoff config."
-            )
+    async def require_side(self, user_id: str, side: Side, action: Action = Action.SET_EVIDENCE) -> None:
+        """The ack-path pre-check (no incident read); the work after the ack checks again with the incident."""
+        await self.directory.require(action, user_id, None, side)
 
     async def open_item(self, incident_id: str, ref: str, user_id: str) -> Incident:
         """Check that the person may edit the item before the modal opens."""
@@ -61,13 +61,14 @@ class EvidenceService:
         item = incident.evidence.get(ref)
         if item is None:
             raise InvalidInput(f"There is no checklist item `{ref}` on {incident_id}.")
-        await self.require_side(user_id, item.side)
+        await self.directory.require(Action.SET_EVIDENCE, user_id, incident, item.side)
         return incident
 
     async def open_verdict(self, incident_id: str, side: Side, user_id: str) -> Incident:
         """Check that the person may confirm for the side; the incident, for the verdict modal."""
-        await self.require_side(user_id, side)
-        return await self.store.get(incident_id)
+        incident = await self.store.get(incident_id)
+        await self.directory.require(Action.CONFIRM, user_id, incident, side)
+        return incident
 
     async def set_by_person(
         self, incident_id: str, ref: str, user_id: str, form: EvidenceSubmission
@@ -75,7 +76,7 @@ class EvidenceService:
         incident = await self.store.get(incident_id)
         item = incident.evidence.get(ref)
         if item is not None:
-            await self.require_side(user_id, item.side)
+            await self.directory.require(Action.SET_EVIDENCE, user_id, incident, item.side)
         source = EvidenceSource(kind="person", user_id=user_id)
         return await self.record(incident_id, ref, form.status, form.detail, source, link=form.link)
 
@@ -89,11 +90,21 @@ class EvidenceService:
         link: str | None = None,
         asset: Asset | None = None,
     ) -> Incident:
-        """Set one item (from a person or a playbook), log it, refresh the checklist and the proposal."""
+        """Set one item (from a person or a playbook), log it, refresh the checklist and the proposal.
+
+        A playbook's or an alert's finding on an item a person set is kept as a note beside it (domain rule).
+        """
         now = self.clock()
+        rule: list[Precedence] = [Precedence.SET]
+
+        def change(incident: Incident) -> Incident:
+            updated, rule[0] = record_entry(incident, ref, status, detail, source, now, link, asset)
+            return updated
 
         def entry(before: Incident, after: Incident) -> list[TimelineEntry]:
             item = after.evidence[ref]
+            if rule[0] is not Precedence.SET:
+                return [self._note_entry(item, status, detail, source, rule[0], now)]
             return [
                 TimelineEntry(
                     at=now,
@@ -105,26 +116,43 @@ class EvidenceService:
                 )
             ]
 
-        _, after = await self.store.mutate(
-            incident_id, lambda i: record_evidence(i, ref, status, detail, source, now, link, asset), entry
-        )
+        _, after = await self.store.mutate(incident_id, change, entry)
         item = after.evidence[ref]
         await self.messages.refresh(after, sides=(item.side,))
         _, cut = blocks.item_line(item)
         ts = after.checklist_ts.get(item.side)
-        if cut and after.channel_id and ts:
+        if cut and rule[0] is Precedence.SET and after.channel_id and ts:
             await self.gateway.post(
                 after.channel_id,
-                f"*{item.label}* (full text):\n{blocks.escape(detail)[:39000]}",
+                blocks.full_text(item.label, detail),
                 thread_ts=ts,
             )
         return after
+
+    @staticmethod
+    def _note_entry(
+        item: EvidenceItem,
+        status: EvidenceStatus,
+        detail: str,
+        source: EvidenceSource,
+        rule: Precedence,
+        now: datetime,
+    ) -> TimelineEntry:
+        person = item.source.describe() if item.source else "a person"
+        text = (
+            f"{item.side.label} {item.label}: {source.describe()} found {status.label}"
+            + (f": {detail[:300]}" if detail else "")
+            + f"; {person}'s entry ({item.status.label}) stands"
+            + (", the finding differs from it" if rule is Precedence.CONFLICT else "")
+        )
+        data = {"ref": item.ref, "status": status.value, "precedence": rule.value}
+        return TimelineEntry(at=now, kind="evidence_note", text=text, actor=source.user_id, data=data)
 
     async def confirm(
         self, incident_id: str, side: Side, user_id: str, form: VerdictSubmission
     ) -> OwnershipDecision:
         """Record a side's verdict; post the decision (once) or the dispute that it produces."""
-        await self.require_side(user_id, side)
+        await self.directory.require(Action.CONFIRM, user_id, await self.store.get(incident_id), side)
         now = self.clock()
         verdict = Verdict(
             side=side,

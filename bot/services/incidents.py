@@ -25,6 +25,7 @@ from bot.domain.incident import (
     touch,
 )
 from bot.domain.models import Asset, IncidentState, Severity, Side, TimelineEntry
+from bot.domain.permissions import Action, require
 from bot.domain.state import IncidentEvent
 from bot.services.clock import Clock
 from bot.services.directory import ResponderDirectory
@@ -200,8 +201,8 @@ class IncidentService:
                 if side not in posted:
                     posted[side] = await self.messages.post_checklist(incident, side, fresh)
             if incident.opening.failed_invites:
-                lines = ", ".join(f"<@{u}> ({err})" for u, err in incident.opening.failed_invites.items())
-                await self.gateway.post(channel, f"Could not invite: {lines}. Add them by hand.")
+                notice = blocks.invite_failures_text(incident.opening.failed_invites)
+                await self.gateway.post(channel, notice)
             incident = await self._set(
                 incident.id,
                 "checklists",
@@ -305,13 +306,17 @@ class IncidentService:
             )
         return incident
 
-    async def status(self, channel_id: str, incident_id: str | None) -> Incident:
+    async def status(self, channel_id: str, incident_id: str | None, user_id: str) -> Incident:
+        """The incident named, or this channel's; a private one only for whom the table lets see it."""
         if incident_id:
             try:
-                return await self.store.get(incident_id)
+                incident = await self.store.get(incident_id)
             except IncidentNotFound:
                 raise InvalidInput(f"There is no incident {incident_id}.") from None
-        return await self.for_channel(channel_id)
+        else:
+            incident = await self.for_channel(channel_id)
+        await self.directory.require(Action.VIEW_PRIVATE, user_id, incident)
+        return incident
 
     async def record_activity(self, channel_id: str) -> None:
         """A person's message in an incident's channel: the reminder clock starts again (active incidents)."""
@@ -323,35 +328,46 @@ class IncidentService:
         """The incident's card as it stands, for `status` (with the responders of each side)."""
         return await self.messages.card(incident)
 
-    async def list_open(self) -> Sequence[Incident]:
-        return await self.store.list_active()
+    async def list_open(self, user_id: str) -> Sequence[Incident]:
+        """The active incidents this person may see: a private one is left out for those it is hidden from."""
+        return await self.directory.visible(user_id, list(await self.store.list_active()))
+
+    async def _permitted(
+        self, action: Action, user_id: str, incident: Incident
+    ) -> Callable[[Incident], Incident]:
+        """Check now, and return a check of the incident as written (its state may have moved in between)."""
+        roles = await self.directory.actor_roles(action, user_id, incident)
+        table = self.directory.permissions
+
+        def check(current: Incident) -> Incident:
+            require(action, roles, current, table=table)
+            return current
+
+        check(incident)
+        return check
 
     async def close(self, channel_id: str, user_id: str, note: str) -> Incident:
         incident = await self.for_channel(channel_id)
+        allowed = await self._permitted(Action.CLOSE, user_id, incident)
         _, after = await self.store.mutate(
             incident.id,
-            lambda i: close(i, note, self.clock()),
+            lambda i: close(allowed(i), note, self.clock()),
             lambda b, a: [self._entry("closed", f"Closed by <@{user_id}>: {note}", user_id)],
         )
         await self.messages.refresh(after, topic=True)
         assert after.channel_id is not None
-        await self.gateway.post(
-            after.channel_id, f"{after.id} closed by <@{user_id}>. Resolution: {blocks.escape(note)}"
-        )
+        await self.gateway.post(after.channel_id, blocks.closed_text(after.id, user_id, note))
         return after
 
     async def reopen(self, channel_id: str, user_id: str, reason: str) -> Incident:
         incident = await self.for_channel(channel_id)
+        allowed = await self._permitted(Action.REOPEN, user_id, incident)
         _, after = await self.store.mutate(
             incident.id,
-            lambda i: reopen(i, self.clock()),
+            lambda i: reopen(allowed(i), self.clock()),
             lambda b, a: [self._entry("reopened", f"Reopened by <@{user_id}>: {reason}", user_id)],
         )
         await self.messages.refresh(after, topic=True)
         assert after.channel_id is not None
-        await self.gateway.post(
-            after.channel_id,
-            f"{after.id} reopened by <@{user_id}>: {blocks.escape(reason)}. The decision is withdrawn; both sides "
-            "confirm again.",
-        )
+        await self.gateway.post(after.channel_id, blocks.reopened_text(after.id, user_id, reason))
         return after

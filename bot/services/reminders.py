@@ -13,6 +13,7 @@ from bot.config import HandoffConfig
 from bot.domain.errors import NotAllowed
 from bot.domain.incident import Incident
 from bot.domain.models import Side, TimelineEntry
+from bot.domain.permissions import Action
 from bot.domain.reminders import (
     Due,
     QuietWindow,
@@ -215,9 +216,9 @@ class ReminderService:
         return report
 
     async def snooze(self, incident_id: str, user_id: str, until: SnoozeChoice | datetime) -> datetime:
-        """Hold an incident's reminders; any responder or lead of either side may; the timeline says who."""
-        if not await self._responder(user_id):
-            raise NotAllowed("Only MLOps or DataOps responders can snooze an incident's reminders.")
+        """Hold an incident's reminders; who may is the permission table's (any responder or lead of either side
+        by default); the timeline says who."""
+        await self.directory.require(Action.SNOOZE, user_id, await self.store.get(incident_id))
         now = self.clock()
         end = snooze_until(until, now, self.timezone) if isinstance(until, SnoozeChoice) else until
         if end <= now:
@@ -239,8 +240,3 @@ class ReminderService:
             await self.gateway.post(after.channel_id, blocks.snoozed_text(after.id, user_id, end))
         log.info("reminders.snoozed", incident_id=incident_id, user_id=user_id, until=end.isoformat())
         return end
-
-    async def _responder(self, user_id: str) -> bool:
-        if await self.directory.sides_of(user_id):
-            return True
-        return any(user_id in self.directory.leads(side) for side in Side)

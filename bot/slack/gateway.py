@@ -116,6 +116,17 @@ class SlackGateway:
         data = await self._get("usergroups.users.list", usergroup=usergroup)
         return [str(u) for u in data.get("users", [])]
 
+    async def channel_members(self, channel: str) -> list[str]:
+        """Every member of a channel, page by page (who may see a private incident)."""
+        members: list[str] = []
+        cursor = ""
+        while True:
+            data = await self._get("conversations.members", channel=channel, limit=200, cursor=cursor)
+            members.extend(str(u) for u in data.get("members", []))
+            cursor = data.get("response_metadata", {}).get("next_cursor", "")
+            if not cursor:
+                return members
+
     async def set_topic(self, channel: str, topic: str) -> None:
         await self._call("conversations.setTopic", channel=channel, topic=topic)
 

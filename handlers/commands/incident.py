@@ -39,28 +39,26 @@ async def ack_command(services: Services, ack: AsyncAck, body: dict[str, Any]) -
     try:
         command = parse_command(body.get("text", ""), name)
     except DomainError as exc:
-        await ack(text=f":warning: {exc}")
+        await ack(text=blocks.warning_text(str(exc)))
         return None
     if isinstance(command, HelpCommand):
         await ack(text=blocks.help_text(name))
         return None
     if isinstance(command, OpenCommand) and command.title:
-        await ack(
-            text=f":hourglass_flowing_sand: Opening *{blocks.escape(command.title)}* ({command.severity.label})…"
-        )
+        await ack(text=blocks.opening_text(command.title, command.severity.label))
     else:
         await ack()
     return command
 
 
 async def list_incidents(services: Services, request: Request, _: ListCommand) -> None:
-    incidents = await services.incidents.list_open()
+    incidents = await services.incidents.list_open(request.user_id)
     listing = [b.to_dict() for b in blocks.incident_list(incidents)]
     await request.reply(services, f"{len(incidents)} open incident(s)", listing)
 
 
 async def show_status(services: Services, request: Request, command: StatusCommand) -> None:
-    incident = await services.incidents.status(request.channel_id or "", command.incident_id)
+    incident = await services.incidents.status(request.channel_id or "", command.incident_id, request.user_id)
     card = await services.incidents.card(incident)
     await request.reply(services, blocks.card_text(incident), [b.to_dict() for b in card])
 
@@ -79,8 +77,7 @@ async def open_incident(services: Services, request: Request, command: OpenComma
             idempotency_key=request_key(request, command.title, command.severity.value),
         )
     )
-    verb = "Opened" if created else "Already open:"
-    await request.reply(services, f"{verb} {incident.id} in <#{incident.channel_id}>")
+    await request.reply(services, blocks.opened_text(incident.id, incident.channel_id, created))
 
 
 async def close_incident(services: Services, request: Request, command: CloseCommand) -> None:

@@ -9,8 +9,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.errors import NotAllowed
 from bot.domain.models import Side
+from bot.domain.permissions import Action
 from bot.services.deps import Services
 from bot.services.incidents import OpenRequest
+from bot.slack import blocks
 from bot.slack.ids import BlockId, CallbackId, unpack
 from bot.slack.parse import (
     FormErrors,
@@ -69,7 +71,7 @@ async def open_from_form(services: Services, request: Request, form: OpenSubmiss
             idempotency_key=f"view:{view['id']}",
         )
     )
-    text = f"{'Opened' if created else 'Already open:'} {incident.id} in <#{incident.channel_id}>"
+    text = blocks.opened_text(incident.id, incident.channel_id, created)
     await services.replies.tell(request.user_id, text, view.get("private_metadata") or None)
 
 
@@ -77,9 +79,10 @@ async def _ack_side_form(
     services: Services, ack: AsyncAck, body: dict[str, Any], side: Side, block: BlockId, parse: Any
 ) -> Any | None:
     """Refuse inside the form (next to the field) what it got wrong, or a person who may not act for the side."""
+    action = Action.CONFIRM if block is BlockId.VERDICT else Action.SET_EVIDENCE
     try:
         form = parse()
-        await services.evidence.require_side(body["user"]["id"], side)
+        await services.evidence.require_side(body["user"]["id"], side, action)
     except FormErrors as exc:
         await _refuse_or_ack(ack, dict(exc.errors))
         return None
@@ -116,8 +119,7 @@ async def save_verdict(services: Services, request: Request, submitted: Submitte
     side = Side(submitted.target)
     decision = await services.evidence.confirm(submitted.incident_id, side, request.user_id, submitted.form)
     if decision.awaiting and decision.status.value == "proposed":
-        waiting = ", ".join(s.label for s in decision.awaiting)
-        receipt = f"Thanks, {side.label}'s verdict is recorded. Waiting for: {waiting}."
+        receipt = blocks.verdict_text(side.label, [s.label for s in decision.awaiting])
         await services.replies.tell(request.user_id, receipt)
 
 

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from bot.domain.incident import Incident
 from bot.domain.models import Asset, AssetKind, IncidentState, Severity
+from bot.slack.escape import mrkdwn
 from bot.store import keys
 from bot.store.alert_inbox import AlertInbox
 from slack_sandbox import SlackSandbox
@@ -125,7 +126,7 @@ class TestRecordedPayloads:
         assert incident_channels(bot) == [incident.channel_id]
         card = bot.sb.message(incident.channel_id, incident.card_ts or "")
         assert card.pinned
-        assert case.title[:60] in str(card.blocks)
+        assert mrkdwn(case.title[:60]) in str(card.blocks)  # escaped: `row_count &gt; 10`
         # The opening alert is the incident itself; the others of the payload are announced in one message.
         assert await alert_entries(bot, incident.id) == keys_[1:]
         assert len(announcements(bot, incident.channel_id)) == (1 if len(keys_) > 1 else 0)

@@ -154,7 +154,7 @@ class TestDecision:
         """`close` before a decision is refused with the reason; after it, a note closes the incident."""
         incident = await open_incident(bot)
         channel = incident.channel_id or ""
-        cmd = bot.team.commander
+        cmd = bot.team.data[0]  # closing needs a responder or lead of either side (issue 14)
         await bot.sb.slash_command(cmd, "/incident", "close fixed it", channel=channel)
         await eventually(
             lambda: [e for e in bot.sb.ephemerals(cmd) if "only after an ownership decision" in e.text],
@@ -181,7 +181,8 @@ class TestDecision:
         await confirm(bot, ml, incident, Side.MLOPS, "Our asset failed", ("Model", "churn"), ml)
         await confirm(bot, data, incident, Side.DATAOPS, "Our side is clear")
         await eventually(lambda: decision_messages(bot, channel), what="decision")
-        await bot.sb.slash_command(ml, "/incident", "reopen wrong model version checked", channel=channel)
+        lead = bot.team.ml_lead  # withdrawing a decision needs a lead (issue 14)
+        await bot.sb.slash_command(lead, "/incident", "reopen wrong model version checked", channel=channel)
 
         async def reopened() -> bool:
             i = await bot.bot.store.get(incident.id)

@@ -22,7 +22,14 @@ from bot.slack.blocks.forms import (
     verdict_modal,
 )
 from bot.slack.blocks.lists import help_text, incident_list
-from bot.slack.blocks.playbook_runs import STEP_EMOJI, playbook_progress
+from bot.slack.blocks.notices import (
+    alert_updates_text,
+    closed_text,
+    full_text,
+    invite_failures_text,
+    reopened_text,
+)
+from bot.slack.blocks.playbook_runs import STEP_EMOJI, playbook_note, playbook_progress, playbook_text
 from bot.slack.blocks.reminders import (
     DIGEST_LIST_LIMIT,
     digest_message,
@@ -34,6 +41,7 @@ from bot.slack.blocks.reminders import (
     snooze_buttons,
     snoozed_text,
 )
+from bot.slack.blocks.replies import opened_text, opening_text, verdict_text, warning_text
 from bot.slack.blocks.text import (
     SEVERITY_EMOJI,
     date_text,
@@ -56,9 +64,11 @@ __all__ = [
     "STATUS_OPTIONS",
     "STEP_EMOJI",
     "VERDICT_OPTIONS",
+    "alert_updates_text",
     "card_text",
     "checklist",
     "checklist_text",
+    "closed_text",
     "date_text",
     "decision_message",
     "decision_summary",
@@ -71,18 +81,25 @@ __all__ = [
     "escalation_text",
     "escape",
     "evidence_modal",
+    "full_text",
     "help_text",
     "incident_card",
     "incident_list",
+    "invite_failures_text",
     "item_line",
     "md",
     "mentions",
     "open_incident_modal",
+    "opened_text",
+    "opening_text",
     "plain",
+    "playbook_note",
     "playbook_progress",
+    "playbook_text",
     "proposal_lines",
     "reminder_message",
     "reminder_text",
+    "reopened_text",
     "snooze_buttons",
     "snoozed_text",
     "span",
@@ -90,4 +107,6 @@ __all__ = [
     "topic",
     "truncate",
     "verdict_modal",
+    "verdict_text",
+    "warning_text",
 ]

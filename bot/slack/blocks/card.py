@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlo
 
 from bot.domain.incident import Incident
 from bot.domain.models import Side
+from bot.slack import escape as esc
 from bot.slack.blocks.decisions import decision_summary, proposal_lines
 from bot.slack.blocks.text import SEVERITY_EMOJI, date_text, escape, md, mentions, plain, truncate
 from bot.slack.ids import card_block
@@ -21,7 +22,7 @@ def incident_card(
     fields = [
         md(f"*Severity*\n{SEVERITY_EMOJI[incident.severity]} {incident.severity.label}"),
         md(f"*Status*\n{incident.state.value.capitalize()}"),
-        md(f"*Commander*\n{'<@' + incident.commander + '>' if incident.commander else 'unassigned'}"),
+        md(f"*Commander*\n{esc.user_mention(incident.commander) if incident.commander else 'unassigned'}"),
         md(f"*Opened*\n{date_text(incident.created_at)} ({incident.origin})"),
         md(f"*MLOps*\n{truncate(mentions(sides.get(Side.MLOPS, [])) or 'none', 1900)}"),
         md(f"*DataOps*\n{truncate(mentions(sides.get(Side.DATAOPS, [])) or 'none', 1900)}"),
@@ -31,8 +32,8 @@ def incident_card(
         HeaderBlock(text=plain(f"{incident.id}: {incident.title}", 150), block_id=card_block(incident.id)),
         SectionBlock(fields=fields),
     ]
-    if incident.description:
-        blocks.append(SectionBlock(text=md(escape(incident.description), 3000)))
+    if description := escape(incident.description).strip():
+        blocks.append(SectionBlock(text=md(description, 3000)))
     if incident.decision is not None:
         blocks.append(SectionBlock(text=md(decision_summary(incident, incident.decision))))
     else:
@@ -40,18 +41,19 @@ def incident_card(
     if incident.resolution_note:
         blocks.append(SectionBlock(text=md(f"*Resolution:* {escape(incident.resolution_note)}")))
     if links:
-        blocks.append(
-            ContextBlock(elements=[md(" · ".join(f"<{url}|{escape(name)}>" for name, url in links[:8]))])
-        )
+        blocks.append(ContextBlock(elements=[md(" · ".join(esc.link(url, name) for name, url in links[:8]))]))
     return blocks
 
 
 def card_text(incident: Incident) -> str:
-    return f"{incident.id} [{incident.severity.label}] {incident.title} ({incident.state.value})"
+    return esc.fallback(
+        f"{incident.id} [{incident.severity.label}] {incident.title} ({incident.state.value})"
+    )
 
 
 def topic(incident: Incident) -> str:
+    """The channel topic; the title is cut so that the state and the owner always fit in Slack's 250."""
     owner = f" | owner: {incident.decision.owner.label}" if incident.decision else ""
-    return truncate(
-        f"{incident.severity.label} {incident.id}: {incident.title} | {incident.state.value}{owner}", 250
-    )
+    head, tail = f"{incident.severity.label} {incident.id}: ", f" | {incident.state.value}{owner}"
+    title = esc.cut(esc.topic(incident.title), esc.TOPIC_LIMIT - len(head) - len(tail))
+    return head + title + tail

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, SectionBlock
 
 from bot.domain.incident import Incident
-from bot.domain.models import EvidenceItem, EvidenceStatus, Side
+from bot.domain.models import EvidenceItem, EvidenceNote, EvidenceSource, EvidenceStatus, Side
+from bot.slack import escape as esc
 from bot.slack.blocks.text import date_text, escape, md, mentions, plain, truncate
 from bot.slack.ids import ActionId, checklist_block, pack
 
+NOTES_SHOWN = 3  # findings kept beside a person's entry, newest last
 DETAIL_LIMIT = 600  # per checklist line: 11 items must fit a message; the full text goes to the thread
 STATUS_EMOJI = {
     EvidenceStatus.UNKNOWN: ":grey_question:",
@@ -18,6 +20,13 @@ STATUS_EMOJI = {
     EvidenceStatus.ANOMALOUS: ":red_circle:",
     EvidenceStatus.NOT_APPLICABLE: ":heavy_minus_sign:",
 }
+
+
+def source_text(source: EvidenceSource) -> str:
+    """Who filled an item: a mention of the person, or the playbook run and step (escaped)."""
+    if source.kind == "person" and source.user_id:
+        return esc.user_mention(source.user_id)
+    return escape(source.describe())
 
 
 def item_line(item: EvidenceItem) -> tuple[str, bool]:
@@ -31,14 +40,30 @@ def item_line(item: EvidenceItem) -> tuple[str, bool]:
         text += f"\n{detail}"
     meta = []
     if item.source is not None:
-        meta.append(item.source.describe())
+        meta.append(source_text(item.source))
     if item.updated_at is not None:
         meta.append(date_text(item.updated_at))
     if item.link:
-        meta.append(f"<{item.link}|link>")
+        meta.append(esc.link(item.link, "link"))
     if meta:
         text += "\n_" + " · ".join(meta) + "_"
+    for note in item.notes[-NOTES_SHOWN:]:
+        text += "\n" + note_line(item, note)
     return text, cut
+
+
+def note_line(item: EvidenceItem, note: EvidenceNote) -> str:
+    """A finding kept beside a person's entry: what it found and whether it differs (the responder decides)."""
+    kind = note.source.kind
+    by = f"playbook {escape(note.source.playbook or '')}" if kind == "playbook" else kind
+    detail = escape(note.detail, 200)
+    if note.status is EvidenceStatus.UNKNOWN:
+        return f":memo: {by} could not check" + (f": {detail}" if detail else "")
+    found = f"{by} found: {note.status.label}" + (f": {detail}" if detail else "")
+    entry = source_text(item.source) if item.source else "a person"
+    if note.conflict:
+        return f":warning: {found} (differs from {entry}'s entry)"
+    return f":memo: {found} (agrees with {entry}'s entry)"
 
 
 def checklist(
@@ -67,7 +92,7 @@ def checklist(
         )
         blocks.append(SectionBlock(text=md(text), accessory=accessory))
     status = f"*{side.label} verdict:* " + (
-        f"{verdict.kind.label} (by <@{verdict.user_id}>)" if verdict else "not confirmed yet"
+        f"{verdict.kind.label} (by {esc.user_mention(verdict.user_id)})" if verdict else "not confirmed yet"
     )
     blocks.append(ContextBlock(elements=[md(status)]))
     if editable:
@@ -93,4 +118,4 @@ def checklist(
 
 def checklist_text(incident: Incident, side: Side) -> str:
     unknown = sum(1 for i in incident.items_for(side) if i.status is EvidenceStatus.UNKNOWN)
-    return f"{side.label} evidence for {incident.id}: {unknown} item(s) still unknown"
+    return esc.fallback(f"{side.label} evidence for {incident.id}: {unknown} item(s) still unknown")

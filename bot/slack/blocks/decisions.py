@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlo
 from bot.domain.decision import DecisionStatus, OwnershipDecision
 from bot.domain.incident import Incident
 from bot.domain.models import Side
+from bot.slack import escape as esc
 from bot.slack.blocks.checklist import item_line
 from bot.slack.blocks.text import escape, md, mentions, plain, span_text, truncate
 
@@ -17,7 +18,7 @@ def proposal_lines(decision: OwnershipDecision, incident: Incident) -> str:
     owner = decision.owner.label
     if decision.primary and decision.owner.value == "joint":
         owner += f" (primary: {decision.primary.label})"
-    lines = [f"*Proposed owner:* {owner}", f"_{decision.summary}_"]
+    lines = [f"*Proposed owner:* {owner}", f"_{escape(decision.summary)}_"]
     if decision.failed_asset:
         lines.append(f"*Failed asset:* `{escape(str(decision.failed_asset))}`")
     for reason in decision.rationale[:6]:
@@ -40,12 +41,14 @@ def decision_summary(incident: Incident, decision: OwnershipDecision) -> str:
     if decision.failed_asset:
         lines.append(f"*Failed asset:* `{escape(str(decision.failed_asset))}`")
     if decision.prevention_owner:
-        lines.append(f"*Prevention work:* <@{decision.prevention_owner}>")
+        lines.append(f"*Prevention work:* {esc.user_mention(decision.prevention_owner)}")
     return "\n".join(lines)
 
 
 def decision_message(incident: Incident, decision: OwnershipDecision) -> list[Block]:
-    confirmed = ", ".join(f"{side.label}: <@{user}>" for side, user in decision.confirmed_by.items())
+    confirmed = ", ".join(
+        f"{side.label}: {esc.user_mention(user)}" for side, user in decision.confirmed_by.items()
+    )
     took = ""
     if incident.decided_at is not None:
         took = f" · {span_text(incident.decided_at - incident.created_at)} from opening to decision"
@@ -54,7 +57,7 @@ def decision_message(incident: Incident, decision: OwnershipDecision) -> list[Bl
     )
     return [
         HeaderBlock(text=plain(f"Ownership decided: {decision.owner.label}", 150)),
-        SectionBlock(text=md(decision_summary(incident, decision) + f"\n_{decision.summary}_")),
+        SectionBlock(text=md(decision_summary(incident, decision) + f"\n_{escape(decision.summary)}_")),
         SectionBlock(text=md(f"*Why*\n{reasons}")),
         ContextBlock(elements=[md(f"Confirmed by {confirmed}{took}")]),
     ]
@@ -62,7 +65,7 @@ def decision_message(incident: Incident, decision: OwnershipDecision) -> list[Bl
 
 def decision_text(incident: Incident, decision: OwnershipDecision) -> str:
     asset = f", failed asset {decision.failed_asset}" if decision.failed_asset else ""
-    return f"{incident.id}: ownership decided: {decision.owner.label}{asset}"
+    return esc.fallback(f"{incident.id}: ownership decided: {decision.owner.label}{asset}")
 
 
 def dispute_message(
@@ -94,4 +97,4 @@ def dispute_message(
 
 
 def dispute_text(incident: Incident) -> str:
-    return f"{incident.id}: the sides' verdicts disagree; joint triage needed"
+    return esc.fallback(f"{incident.id}: the sides' verdicts disagree; joint triage needed")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 
 from bot.domain.incident import Incident
+from bot.slack import escape as esc
 from bot.slack.blocks.text import SEVERITY_EMOJI, escape, md, plain
 
 
@@ -15,7 +17,7 @@ def incident_list(incidents: Sequence[Incident]) -> list[Block]:
         return [SectionBlock(text=md("No open incidents. :tada:"))]
     blocks: list[Block] = [HeaderBlock(text=plain(f"Open incidents ({len(incidents)})", 150))]
     for incident in incidents[:45]:
-        where = f"<#{incident.channel_id}>" if incident.channel_id else "(channel pending)"
+        where = esc.channel_mention(incident.channel_id) if incident.channel_id else "(channel pending)"
         blocks.append(
             SectionBlock(
                 text=md(
@@ -29,9 +31,12 @@ def incident_list(incidents: Sequence[Incident]) -> list[Block]:
     return blocks
 
 
+@lru_cache(maxsize=8)  # one command name per bot: built once, not per `/incident help`
 def help_text(command: str) -> str:
+    """The usage; `<playbook>` and the like are escaped, or Slack would take them for links."""
     return "\n".join(
-        [
+        escape(line)
+        for line in [
             f"*{command}* — evidence-based incident handoff between MLOps and DataOps",
             f"`{command} open [title] [sev1..sev4]` open an incident (no title: a form)",
             f"`{command} status` the incident of this channel",

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 
 from bot.domain.models import Side
-from bot.slack.blocks.text import escape, md, truncate
+from bot.slack import escape as esc
+from bot.slack.blocks.text import escape, md
 
 STEP_EMOJI = {
     "pending": ":white_circle:",
@@ -29,7 +30,7 @@ def playbook_progress(
     wall: float | None,
 ) -> list[Block]:
     """One message per run, updated as steps finish: (step id, kind, state, detail, seconds) per step."""
-    who = f"<@{started_by}>" if started_by else "the incident opening"
+    who = esc.user_mention(started_by) if started_by else "the incident opening"
     state = "finished" if done else "running"
     blocks: list[Block] = [
         SectionBlock(
@@ -41,13 +42,24 @@ def playbook_progress(
     for step_id, kind, step_state, detail, seconds in steps[:45]:
         took = f" · {seconds:.2f} s" if seconds is not None else ""
         line = (
-            f"{STEP_EMOJI.get(step_state, ':white_circle:')} *{escape(step_id)}* `{kind}` {step_state}{took}"
+            f"{STEP_EMOJI.get(step_state, ':white_circle:')} *{escape(step_id)}* `{escape(kind)}` "
+            f"{escape(step_state)}{took}"
         )
         if detail:
-            line += f"\n{escape(truncate(detail, 500))}"
+            line += f"\n{escape(detail, 500)}"
         blocks.append(SectionBlock(text=md(line)))
     if done and wall is not None:
         blocks.append(
             ContextBlock(elements=[md(f"Wall time {wall:.2f} s; findings were written to the checklist.")])
         )
     return blocks
+
+
+def playbook_text(name: str, incident_id: str) -> str:
+    """The fallback text of a run's progress message."""
+    return esc.fallback(f"Playbook {name} for {incident_id}")
+
+
+def playbook_note(text: str) -> Block:
+    """A line under a run's progress (e.g. that another worker resumed it)."""
+    return ContextBlock(elements=[md(escape(text))])

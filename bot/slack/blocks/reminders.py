@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 from bot.domain.incident import Incident
 from bot.domain.models import Side
 from bot.domain.reminders import Digest, DigestLine, Due, SnoozeChoice, waiting_sides
+from bot.slack import escape as esc
 from bot.slack.blocks.text import SEVERITY_EMOJI, date_text, escape, md, mentions, plain, span, truncate
 from bot.slack.ids import ActionId, pack
 
@@ -40,7 +41,9 @@ def snooze_buttons(incident_id: str) -> ActionsBlock:
 def reminder_text(incident: Incident, due: Due) -> str:
     kind = "escalation" if due.escalation else "reminder"
     idle = span(due.idle_for.total_seconds())
-    return f"{incident.id} {kind} {due.number}: no activity for {idle}; waiting on {waiting_sides(due.owed)}"
+    return esc.fallback(
+        f"{incident.id} {kind} {due.number}: no activity for {idle}; waiting on {waiting_sides(due.owed)}"
+    )
 
 
 def reminder_message(
@@ -82,7 +85,7 @@ def reminder_message(
 
 def escalation_notice(incident: Incident, due: Due, leads: dict[Side, Sequence[str]]) -> list[Block]:
     """The triage channel's copy of an escalation: which incident, how quiet, waiting on whom."""
-    where = f"<#{incident.channel_id}>" if incident.channel_id else "(no channel)"
+    where = esc.channel_mention(incident.channel_id) if incident.channel_id else "(no channel)"
     lines = [
         f":rotating_light: *{incident.id} escalated* {SEVERITY_EMOJI[incident.severity]} "
         f"{incident.severity.label} · {escape(incident.title)} · {where}",
@@ -97,17 +100,19 @@ def escalation_notice(incident: Incident, due: Due, leads: dict[Side, Sequence[s
 
 def escalation_text(incident: Incident, due: Due) -> str:
     idle = span(due.idle_for.total_seconds())
-    return f"{incident.id} escalated: no activity for {idle}; waiting on {waiting_sides(due.owed)}"
+    return esc.fallback(
+        f"{incident.id} escalated: no activity for {idle}; waiting on {waiting_sides(due.owed)}"
+    )
 
 
 def snoozed_text(incident_id: str, user_id: str, until: datetime) -> str:
-    return f"Reminders for {incident_id} snoozed until {date_text(until)} by <@{user_id}>."
+    return f"Reminders for {incident_id} snoozed until {date_text(until)} by {esc.user_mention(user_id)}."
 
 
 def _digest_line(line: DigestLine) -> str:
-    where = f" · <#{line.channel_id}>" if line.channel_id else ""
+    where = f" · {esc.channel_mention(line.channel_id)}" if line.channel_id else ""
     return (
-        f"{SEVERITY_EMOJI[line.severity]} *{line.incident_id}* {escape(truncate(line.title, 80))} · "
+        f"{SEVERITY_EMOJI[line.severity]} *{line.incident_id}* {escape(line.title, 80)} · "
         f"{line.state.value} · opened {date_text(line.opened_at)} · quiet {span(line.idle_for.total_seconds())}"
         f"{where}"
     )
@@ -121,7 +126,7 @@ def _digest_list(title: str, lines: Sequence[DigestLine]) -> SectionBlock:
 
 
 def digest_text(digest: Digest) -> str:
-    return f"Incident digest {digest.day.isoformat()}: {digest.total} open incident(s)"
+    return esc.fallback(f"Incident digest {digest.day.isoformat()}: {digest.total} open incident(s)")
 
 
 def digest_message(digest: Digest) -> list[Block]:

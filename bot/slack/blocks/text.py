@@ -1,4 +1,8 @@
-"""Text helpers for Block Kit: escaping, truncation, dates, durations, mentions and text objects."""
+"""Text helpers for Block Kit: text objects, truncation, dates, durations and mentions.
+
+The escaping itself is bot.slack.escape (one function per context); these helpers only apply it: `plain`
+escapes what it is given, `escape` is escape.mrkdwn, `truncate` never cuts inside an entity or a token.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime, timedelta
 from slack_sdk.models.blocks import MarkdownTextObject, PlainTextObject
 
 from bot.domain.models import Severity
+from bot.slack import escape as esc
 
 SEVERITY_EMOJI = {
     Severity.SEV1: ":rotating_light:",
@@ -18,12 +23,13 @@ SEVERITY_EMOJI = {
 
 
 def truncate(text: str, limit: int, marker: str = "…") -> str:
-    return text if len(text) <= limit else text[: limit - len(marker)].rstrip() + marker
+    """Built mrkdwn cut to `limit`, never inside an entity (`&amp;`) or a `<…>` token."""
+    return esc.cut(text, limit, marker)
 
 
-def escape(text: str) -> str:
-    """Escape what Slack's mrkdwn treats as control characters, so user text cannot ping or link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def escape(text: str, limit: int | None = None) -> str:
+    """Outside text for mrkdwn (escape.mrkdwn): it cannot mention, link or break a token."""
+    return esc.mrkdwn(text, limit)
 
 
 def date_text(at: datetime | None) -> str:
@@ -34,17 +40,19 @@ def date_text(at: datetime | None) -> str:
 
 
 def mentions(user_ids: Sequence[str]) -> str:
-    return " ".join(f"<@{u}>" for u in user_ids)
+    return esc.mentions(user_ids)
 
 
 def plain(text: str, limit: int) -> PlainTextObject:
-    """A plain_text object (emoji on), cut to `limit`."""
-    return PlainTextObject(text=truncate(text, limit), emoji=True)
+    """A plain_text object (emoji on) of any text, escaped (escape.plain_text) and cut to `limit`; never empty."""
+    shown = esc.plain_text(text, limit)
+    return PlainTextObject(text=shown if shown.strip() else "(empty)", emoji=True)
 
 
 def md(text: str, limit: int = 3000) -> MarkdownTextObject:
-    """A mrkdwn text object, cut to `limit`."""
-    return MarkdownTextObject(text=truncate(text, limit))
+    """A mrkdwn text object of built mrkdwn (outside text in it already escaped), cut to `limit`; never empty."""
+    shown = truncate(text, limit)
+    return MarkdownTextObject(text=shown if shown.strip() else "_(empty)_")
 
 
 def span_text(delta: timedelta) -> str:
