@@ -126,11 +126,18 @@ def load_all_playbooks(config: HandoffConfig) -> list[Playbook]:
     return load_playbooks(config.playbooks.folders, builtin=config.playbooks.builtin)
 
 
-def names_by_side(playbooks: Sequence[Playbook], env: Mapping[str, str]) -> dict[Side, list[str]]:
-    """The Run buttons each side's checklist shows: playbooks whose `${NAME}` references are all set."""
+def names_by_side(
+    playbooks: Sequence[Playbook], env: Mapping[str, str], config: HandoffConfig | None = None
+) -> dict[Side, list[str]]:
+    """The Run buttons each side's checklist shows: playbooks whose `${NAME}` references are all set.
+
+    With `playbooks.execution: workers`, every playbook: the credentials are the workers', not this process's,
+    and the Slack-facing process and the workers must draw the same buttons.
+    """
+    workers = config is not None and config.playbooks.execution == "workers"
     names: dict[Side, list[str]] = {side: [] for side in Side}
     for playbook in playbooks:
-        if env_refs(playbook) <= set(env):
+        if workers or env_refs(playbook) <= set(env):
             names[playbook.side].append(playbook.name)
     return names
 
@@ -138,7 +145,10 @@ def names_by_side(playbooks: Sequence[Playbook], env: Mapping[str, str]) -> dict
 def build_playbooks(
     config: HandoffConfig, playbooks: Sequence[Playbook], stores: Stores, core: Core, http: httpx.AsyncClient
 ) -> PlaybookService:
-    """Playbooks run as incidents open and by hand; findings fill the checklists."""
+    """Playbooks run as incidents open and by hand; findings fill the checklists.
+
+    With `playbooks.execution: workers` they are queued for `handoff worker` processes (bot/worker.py) instead.
+    """
     ctx = RunContext(http=http, snapshots=stores.snapshots, env=dict(os.environ))
     service = PlaybookService(
         playbooks,
@@ -147,6 +157,7 @@ def build_playbooks(
         core.evidence,
         core.gateway,
         run_on_open=config.playbooks.run_on_open,
+        queue=stores.runs if config.playbooks.execution == "workers" else None,
     )
     core.incidents.on_opened.append(service.on_opened)
     return service
@@ -244,7 +255,7 @@ async def build_handoff(
     # The values playbooks read from the environment are credentials: scrubbed from every log line too.
     register_secrets(os.environ[n] for p in playbooks for n in env_refs(p) if os.environ.get(n))
     core = build_core(
-        config, stores.incidents, gateway, clock, bot_user_id, names_by_side(playbooks, os.environ)
+        config, stores.incidents, gateway, clock, bot_user_id, names_by_side(playbooks, os.environ, config)
     )
     metrics = Metrics()
     count_outcomes(core, metrics)

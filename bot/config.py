@@ -7,13 +7,14 @@ import re
 from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bot.alerts.config import AlertIntakeConfig
 from bot.domain.evidence import DEFAULT_CHECKLISTS, ChecklistItemSpec, Checklists
 from bot.domain.models import Severity, Side
+from bot.domain.permissions import SIDE_ACTIONS, Action, Role, make_table
 from bot.yamlfile import Loc, Problem, YamlFileError, parse_yaml, problems_from
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
@@ -103,10 +104,23 @@ class RemindersConfig(_Strict):
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
 
 
+class PlaybookWorkersConfig(_Strict):
+    """How `handoff worker` processes take runs (playbooks.execution: workers; docs/operations.md)."""
+
+    concurrency: int = Field(default=4, ge=1, le=256)  # runs in flight at once in one worker process
+    per_playbook: int = Field(default=2, ge=1, le=256)  # runs of one playbook at once in one worker process
+    steps: int = Field(default=8, ge=1, le=64)  # steps of one run in flight at once
+    lease: Duration = timedelta(seconds=30)  # a run its worker stopped renewing this long is taken over
+    max_deliveries: int = Field(default=3, ge=1, le=100)  # a run handed out more often is given up
+
+
 class PlaybooksConfig(_Strict):
     folders: list[Path] = Field(default_factory=list)
     builtin: bool = True
     run_on_open: bool = True
+    # inline: the Slack-facing process runs playbooks itself; workers: it queues them for `handoff worker`.
+    execution: Literal["inline", "workers"] = "inline"
+    workers: PlaybookWorkersConfig = Field(default_factory=PlaybookWorkersConfig)
 
 
 class AlertsConfig(AlertIntakeConfig):
@@ -125,6 +139,42 @@ class AlertsConfig(AlertIntakeConfig):
     )  # an alert left unacked this long (a crashed consumer) is taken over
 
 
+RoleList = Annotated[list[Role], Field(min_length=1)]
+_SIDE_ROLES = {Role.SIDE_RESPONDERS, Role.SIDE_LEADS}
+
+
+class PermissionsConfig(_Strict):
+    """Per action, the roles any one of which allows it; a row given here replaces the default row.
+
+    Roles: mlops.responders, mlops.leads, dataops.responders, dataops.leads, side.responders and side.leads (the
+    side the action is for: set_evidence, confirm, run_playbook only), opener, channel_members, anyone.
+    """
+
+    set_evidence: RoleList | None = None
+    confirm: RoleList | None = None
+    run_playbook: RoleList | None = None
+    snooze: RoleList | None = None
+    close: RoleList | None = None
+    reopen: RoleList | None = None
+    reopen_decided: RoleList | None = None
+    change_severity: RoleList | None = None
+    view_private: RoleList | None = None
+
+    @field_validator(*(a.value for a in Action if a not in SIDE_ACTIONS))
+    @classmethod
+    def _no_side_roles(cls, v: list[Role] | None) -> list[Role] | None:
+        if v and _SIDE_ROLES & set(v):
+            raise ValueError(
+                "side.responders and side.leads apply only to set_evidence, confirm and run_playbook; "
+                "name the side (mlops.responders, dataops.leads, ...)"
+            )
+        return v
+
+    def table(self) -> dict[Action, frozenset[Role]]:
+        rows = self.model_dump(exclude_none=True)
+        return make_table({Action(name): roles for name, roles in rows.items()})
+
+
 class HandoffConfig(_Strict):
     """The whole YAML config file."""
 
@@ -137,6 +187,7 @@ class HandoffConfig(_Strict):
     checklists: dict[Side, list[ChecklistItemSpec]] = Field(default_factory=dict)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig)
+    permissions: PermissionsConfig = Field(default_factory=PermissionsConfig)
 
     @model_validator(mode="after")
     def _complete(self) -> HandoffConfig:

@@ -1,7 +1,13 @@
-"""Step kind -> executor, from one explicit list: no registration at import time, unknown kinds fail fast."""
+"""Step kind -> executor, from one explicit list: no registration at import time, unknown kinds fail fast.
+
+The built-in executors are imported when a step of their kind first runs, not with the registry: their
+libraries (SQLAlchemy, NumPy, SciPy, the warehouse drivers) stay out of a process that never runs that kind,
+such as the Slack-facing `handoff serve` when playbooks run on workers (docs/operations.md).
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -23,19 +29,22 @@ from playbooks.schema import (
     StepBase,
     kind_of,
 )
-from playbooks.steps import (
-    airflow_failed_runs,
-    dbt_artifacts,
-    drift,
-    http_health,
-    mlflow_model_version,
-    prometheus_query,
-    sql_freshness,
-    sql_schema,
-    sql_volume,
-)
 
 S = TypeVar("S", bound=StepBase)
+Execute = Callable[[Any, StepContext], Awaitable[Finding]]
+
+
+def lazy(module: str) -> Execute:
+    """The `execute` coroutine of `playbooks.steps.<module>`, imported on its first call."""
+    loaded: list[Execute] = []
+
+    async def execute(step: Any, ctx: StepContext) -> Finding:
+        if not loaded:
+            loaded.append(importlib.import_module(f"playbooks.steps.{module}").execute)
+        return await loaded[0](step, ctx)
+
+    execute.__qualname__ = execute.__name__ = f"{module}.execute"
+    return execute
 
 
 @dataclass(frozen=True)
@@ -51,15 +60,15 @@ class StepKind(Generic[S]):
 
 
 BUILTIN_STEP_KINDS: tuple[StepKind[Any], ...] = (
-    StepKind(SqlFreshnessStep, sql_freshness.execute),
-    StepKind(SqlVolumeStep, sql_volume.execute),
-    StepKind(SqlSchemaStep, sql_schema.execute),
-    StepKind(HttpHealthStep, http_health.execute),
-    StepKind(MlflowModelVersionStep, mlflow_model_version.execute),
-    StepKind(DriftStep, drift.execute),
-    StepKind(PrometheusQueryStep, prometheus_query.execute),
-    StepKind(AirflowFailedRunsStep, airflow_failed_runs.execute),
-    StepKind(DbtArtifactsStep, dbt_artifacts.execute),
+    StepKind(SqlFreshnessStep, lazy("sql_freshness")),
+    StepKind(SqlVolumeStep, lazy("sql_volume")),
+    StepKind(SqlSchemaStep, lazy("sql_schema")),
+    StepKind(HttpHealthStep, lazy("http_health")),
+    StepKind(MlflowModelVersionStep, lazy("mlflow_model_version")),
+    StepKind(DriftStep, lazy("drift")),
+    StepKind(PrometheusQueryStep, lazy("prometheus_query")),
+    StepKind(AirflowFailedRunsStep, lazy("airflow_failed_runs")),
+    StepKind(DbtArtifactsStep, lazy("dbt_artifacts")),
 )
 
 

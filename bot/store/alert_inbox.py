@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -32,6 +34,21 @@ return ids
 """
 
 
+# Puts that arrive while a write is in flight are sent together in the next script run ("group commit"): under
+# load, one round trip keeps the alerts of many requests instead of one each. A batch holds at most this many.
+MAX_BATCH_ALERTS = 500
+
+
+class _Batch:
+    """Alerts of several puts, written in one script run; each put waits on its own future for its ids."""
+
+    __slots__ = ("payloads", "waiters")
+
+    def __init__(self) -> None:
+        self.payloads: list[str] = []
+        self.waiters: list[tuple[int, int, asyncio.Future[list[str]]]] = []  # (start, count, future)
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -39,6 +56,17 @@ def _text(value: bytes | str) -> str:
 def _field(fields: dict[Any, Any], name: str) -> bytes | str | None:
     value = fields.get(name, fields.get(name.encode()))
     return value if isinstance(value, bytes | str) else None
+
+
+def _failure(exc: BaseException, count: int) -> BaseException:
+    """What a put whose batch failed raises: StoreUnavailable for Redis errors (and a cancelled write)."""
+    if isinstance(exc, StoreUnavailable):
+        return exc
+    if isinstance(exc, RedisError | asyncio.CancelledError):
+        return StoreUnavailable(
+            f"The alert inbox could not keep {count} alert(s): {exc or type(exc).__name__}"
+        )
+    return exc
 
 
 class AlertInbox:
@@ -71,6 +99,9 @@ class AlertInbox:
         self.wait = wait
         self._group_ready = False
         self._put_script = redis.register_script(PUT_SCRIPT)
+        self._batches: deque[_Batch] = deque()  # waiting to be written, oldest first
+        self._open: _Batch | None = None  # the newest waiting batch, which further puts join
+        self._writer: asyncio.Task[None] | None = None
 
     async def ensure_group(self) -> None:
         """Create the stream and its consumer group if missing; from id 0, so earlier entries are read too."""
@@ -82,26 +113,55 @@ class AlertInbox:
         self._group_ready = True
 
     async def put(self, alerts: Sequence[Alert]) -> list[str]:
-        """Append the alerts in one script run (all or none); their entry ids, in order.
+        """Append the alerts (all or none); their entry ids, in order, once Redis has kept them.
 
         StoreUnavailable when Redis could not be reached or refused them, or too few replicas confirmed
         them: treat them as not kept (the sender retries; a duplicate is deduplicated by its key).
+        Puts made while another write is in flight share the next script run (one round trip for all;
+        the script appends every alert of the batch or fails for all of them).
         """
         if not alerts:
             return []
-        try:
-            ids = await run_confirmed(
-                self._redis,
-                self._put_script,
-                [self.stream],
-                [self.maxlen, *(a.model_dump_json() for a in alerts)],
-                self.wait,
-                f"{len(alerts)} alert(s)",
-            )
-        except StoreUnavailable:
-            raise
-        except RedisError as exc:
-            raise StoreUnavailable(f"The alert inbox could not keep {len(alerts)} alert(s): {exc}") from exc
+        payloads = [a.model_dump_json() for a in alerts]
+        loop = asyncio.get_running_loop()
+        batch = self._open
+        if batch is None or len(batch.payloads) + len(payloads) > MAX_BATCH_ALERTS:
+            batch = self._open = _Batch()
+            self._batches.append(batch)
+        done: asyncio.Future[list[str]] = loop.create_future()
+        batch.waiters.append((len(batch.payloads), len(payloads), done))
+        batch.payloads.extend(payloads)
+        if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
+            self._writer = loop.create_task(self._write_batches())
+        return await done
+
+    async def _write_batches(self) -> None:
+        while self._batches:
+            batch = self._batches.popleft()
+            if batch is self._open:
+                self._open = None
+            try:
+                ids = await self._write(batch.payloads)
+            except BaseException as exc:
+                for _, count, done in batch.waiters:
+                    if not done.done():
+                        done.set_exception(_failure(exc, count))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for start, count, done in batch.waiters:
+                if not done.done():
+                    done.set_result(ids[start : start + count])
+
+    async def _write(self, payloads: list[str]) -> list[str]:
+        ids = await run_confirmed(
+            self._redis,
+            self._put_script,
+            [self.stream],
+            [self.maxlen, *payloads],
+            self.wait,
+            f"{len(payloads)} alert(s)",
+        )
         return [_text(i) for i in ids]
 
     async def consume(self, consumer_name: str, block_ms: int | None = None, count: int = 100) -> list[Entry]:

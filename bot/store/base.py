@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -115,3 +116,57 @@ class IncidentStore(Protocol):
         ...
 
     async def ping(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A playbook run asked for by the Slack-facing process, for a worker to carry out."""
+
+    run_id: str
+    incident_id: str
+    playbook: str
+    user_id: str | None = None  # who pressed Run; None when the incident's opening started it
+
+
+@dataclass(frozen=True)
+class ClaimedRun:
+    """A run request handed to one worker: `resumed` when another worker had it before and stopped."""
+
+    entry_id: str
+    request: RunRequest
+    deliveries: int = 1
+    resumed: bool = False
+
+
+class RunQueue(Protocol):
+    """Playbook run requests, each held by one worker under a lease until acked (at least once delivery).
+
+    A worker renews the lease of what it holds; a request whose lease lapsed (its worker died) is taken over
+    by another worker's `reclaim`.
+    """
+
+    async def enqueue(self, request: RunRequest) -> str:
+        """Queue the request; its entry id."""
+        ...
+
+    async def claim(self, consumer: str, count: int, block_ms: int | None) -> list[ClaimedRun]:
+        """Up to `count` requests never handed out before, waiting up to `block_ms` (None: not at all)."""
+        ...
+
+    async def reclaim(self, consumer: str, idle_ms: int, count: int) -> list[ClaimedRun]:
+        """Take over up to `count` requests whose holder has not renewed them for `idle_ms` (resumed=True)."""
+        ...
+
+    async def renew(self, consumer: str, entry_id: str) -> bool:
+        """Renew the lease; False when the request is no longer this consumer's (taken over, or acked)."""
+        ...
+
+    async def ack(self, entry_id: str) -> None:
+        """The request is done (or given up): never handed out again."""
+        ...
+
+    async def remember_message(self, run_id: str, ts: str, ttl: timedelta) -> None:
+        """The ts of the run's progress message, for a worker that resumes the run to update it."""
+        ...
+
+    async def message_of(self, run_id: str) -> str | None: ...

@@ -62,6 +62,14 @@ def playbook_run(run_id: str) -> str:
     return f"{PREFIX}:playbook-run:{run_id}"
 
 
+RUN_QUEUE = f"{PREFIX}:playbook-runs"  # stream of playbook run requests for `handoff worker` processes
+RUN_GROUP = "workers"  # consumer group of the run stream
+
+
+def run_message(run_id: str) -> str:
+    return f"{PREFIX}:playbook-run-message:{run_id}"  # string: ts of a queued run's progress message
+
+
 # Scheduling
 def once(token: str) -> str:
     return f"{PREFIX}:once:{token}"  # set NX: a reminder or digest slot already sent

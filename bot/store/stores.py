@@ -10,6 +10,7 @@ from bot.store.alert_inbox import AlertInbox
 from bot.store.connection import RedisClients, RedisSettings, redis_from_settings, replica_wait
 from bot.store.redis_store import RedisIncidentStore
 from bot.store.replicas import NO_WAIT, ReplicaWait
+from bot.store.run_queue import RedisRunQueue
 from bot.store.snapshots import RedisSnapshotStore
 
 
@@ -21,6 +22,7 @@ class Stores:
     incidents: RedisIncidentStore
     inbox: AlertInbox
     snapshots: RedisSnapshotStore
+    runs: RedisRunQueue
     sentinels: tuple[Redis, ...] = ()  # the Sentinel clients behind `redis`, closed with it
 
     @classmethod
@@ -35,6 +37,7 @@ class Stores:
             incidents=RedisIncidentStore(redis, wait=wait),
             inbox=AlertInbox(redis, wait=wait),
             snapshots=RedisSnapshotStore(redis),
+            runs=RedisRunQueue(redis),
             sentinels=sentinels,
         )
 
