@@ -39,6 +39,7 @@ def bare(process_before_response: bool) -> Any:
 
 async def handoff() -> Any:
     from bot.app import build_handoff
+    from bot.asgi import settle_heap
     from bot.config import load_config
     from bot.logging import configure
     from bot.settings import load_settings
@@ -47,6 +48,7 @@ async def handoff() -> Any:
     settings = load_settings()
     assert settings.handoff_config is not None
     built = await build_handoff(settings, load_config(settings.handoff_config))
+    settle_heap()  # as `handoff serve` does (bot/cli.py)
     return built.asgi
 
 

@@ -13,6 +13,7 @@ existing one is used instead, and that database is flushed before and after.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,7 @@ def serve(port: int, redis_url: str) -> None:
     from bot.alerts.config import AlertSourceConfig
     from bot.alerts.kinds import SourceKind
     from bot.alerts.routing import RoutingRules
+    from bot.asgi import settle_heap
     from bot.services.intake import AlertIntake
     from bot.store.alert_inbox import AlertInbox
     from handlers.alerts.webhook import alert_routes
@@ -79,8 +82,14 @@ def serve(port: int, redis_url: str) -> None:
         Route("/noop", noop, methods=["POST"]),
         *alert_routes(sources, AlertIntake(inbox), RoutingRules(), registry=CollectorRegistry()),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        settle_heap()  # as `handoff serve` does once its app is built (bot/cli.py)
+        yield
+
     uvicorn.run(
-        Starlette(routes=routes),
+        Starlette(routes=routes, lifespan=lifespan),
         host="127.0.0.1",
         port=port,
         workers=1,

@@ -1,4 +1,4 @@
-"""The `handoff` command line: serve, socket, check-config, sandbox, demo and playbooks."""
+"""The `handoff` command line: serve, socket, worker, check-config, sandbox, demo and playbooks."""
 
 from __future__ import annotations
 
@@ -117,10 +117,12 @@ def serve(
     import uvicorn
 
     from bot.app import build_handoff
+    from bot.asgi import settle_heap
 
     async def main() -> None:
         handoff = await build_handoff(settings, config)
         assert handoff.asgi is not None
+        settle_heap()  # start-up's heap frozen, fewer young collections (bot/asgi.py)
         # log_config=None: uvicorn keeps its hands off logging; its error and access loggers propagate to the
         # root handler of bot.logging (JSON or console) and follow LOG_LEVEL.
         server = uvicorn.Server(
@@ -177,6 +179,22 @@ def socket() -> None:
             await handoff.stop()
 
     asyncio.run(main())
+
+
+@app.command()
+def worker() -> None:
+    """Run queued playbook runs (config `playbooks.execution: workers`); as many processes as you like."""
+    _start_logging()
+    settings, config = _load()
+    assert settings is not None
+    _start_logging(settings)
+    if config.playbooks.execution != "workers":
+        _fail(
+            ["playbooks.execution: is `inline`; set it to `workers` for `handoff serve` to queue runs here"]
+        )
+    from bot.worker import serve_worker
+
+    asyncio.run(serve_worker(settings, config))
 
 
 @app.command("check-config")

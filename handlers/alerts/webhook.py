@@ -64,6 +64,11 @@ class AlertWebhook:
         self.sources, self.intake, self.routing = dict(sources), intake, routing
         self.metrics, self.max_body_bytes, self.clock = metrics, max_body_bytes, clock
         self.read_timeout_s = read_timeout_s
+        # The counters' children of each configured source, looked up once rather than per request.
+        self._accepted = {
+            name: (metrics.requests_accepted.labels(source=name), metrics.alerts_accepted.labels(source=name))
+            for name in self.sources
+        }
 
     async def receive(self, request: Request) -> Response:
         name = str(request.path_params["source"])
@@ -95,22 +100,23 @@ class AlertWebhook:
         except ValueError:
             raise _Refused(400, "malformed_json") from None
         try:
-            alerts = normalise(data, source, self.routing)
+            alerts = normalise(data, source, self.routing, source_name=name, received_at=datetime.now(UTC))
         except ValidationError as exc:
             body_422 = {"error": "invalid_payload", "fields": field_errors(exc)}
             raise _Refused(422, "invalid_payload", body_422) from None
-        now = datetime.now(UTC)
-        alerts = [a.model_copy(update={"source_name": name, "received_at": now}) for a in alerts]
         try:
             await self.intake.accept(alerts)
         except IntakeUnavailable:
             log.exception("alert_inbox_unavailable", source=name, alerts=len(alerts))
             raise _Refused(503, "inbox_unavailable") from None
-        self.metrics.requests_accepted.labels(source=name).inc()
-        self.metrics.alerts_accepted.labels(source=name).inc(len(alerts))
+        requests_accepted, alerts_accepted = self._accepted[name]
+        requests_accepted.inc()
+        alerts_accepted.inc(len(alerts))
         log.info("alerts_accepted", source=name, accepted=len(alerts))
         accepted = {"accepted": len(alerts), "alerts": [a.dedup_key for a in alerts]}
-        return JSONResponse(accepted, status_code=202)
+        # pydantic_core's encoder: the same compact UTF-8 JSON as JSONResponse's json.dumps, at a fraction of
+        # its cost.
+        return Response(pydantic_core.to_json(accepted), status_code=202, media_type="application/json")
 
 
 def alert_routes(
