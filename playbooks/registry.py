@@ -7,6 +7,7 @@ such as the Slack-facing `handoff serve` when playbooks run on workers (docs/ope
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -34,17 +35,30 @@ S = TypeVar("S", bound=StepBase)
 Execute = Callable[[Any, StepContext], Awaitable[Finding]]
 
 
-def lazy(module: str) -> Execute:
-    """The `execute` coroutine of `playbooks.steps.<module>`, imported on its first call."""
-    loaded: list[Execute] = []
+class LazyExecute:
+    """The `execute` coroutine of `playbooks.steps.<module>`, imported when first needed.
 
-    async def execute(step: Any, ctx: StepContext) -> Finding:
-        if not loaded:
-            loaded.append(importlib.import_module(f"playbooks.steps.{module}").execute)
-        return await loaded[0](step, ctx)
+    `load` imports it in a worker thread, so that importing SciPy (half a second) does not stall the event loop
+    while other steps are timing a server's answer; the runner loads a playbook's kinds before its steps start.
+    """
 
-    execute.__qualname__ = execute.__name__ = f"{module}.execute"
-    return execute
+    def __init__(self, module: str) -> None:
+        self.module = f"playbooks.steps.{module}"
+        self.__name__ = self.__qualname__ = f"{module}.execute"
+        self._loaded: Execute | None = None
+
+    async def load(self) -> Execute:
+        if self._loaded is None:
+            module = await asyncio.to_thread(importlib.import_module, self.module)
+            self._loaded = module.execute
+        return self._loaded
+
+    async def __call__(self, step: Any, ctx: StepContext) -> Finding:
+        return await (await self.load())(step, ctx)
+
+
+def lazy(module: str) -> LazyExecute:
+    return LazyExecute(module)
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,19 @@ class Registry:
         if entry is None:
             raise UnknownStepKind(f"no executor for step kind {kind!r}; known: {', '.join(self._kinds)}")
         return entry.execute
+
+    async def load(self, playbook: Playbook) -> None:
+        """Import, off the event loop, the executors the playbook's steps need (see LazyExecute)."""
+        for step in playbook.steps:
+            execute = self.executor(step.kind)
+            if isinstance(execute, LazyExecute):
+                await execute.load()
+
+    async def load_all(self) -> None:
+        """Import every executor now (a process that will run every kind anyway, like the demo)."""
+        for entry in self._kinds.values():
+            if isinstance(entry.execute, LazyExecute):
+                await entry.execute.load()
 
     def check(self, playbook: Playbook) -> None:
         """Raise UnknownStepKind before anything runs if any step of the playbook has no executor."""

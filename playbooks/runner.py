@@ -68,6 +68,7 @@ async def run_playbook(
     each time a step starts and each time one finishes, in that order, and never holds a step up.
     """
     ctx.registry.check(playbook)
+    await ctx.registry.load(playbook)
     scope = scope or IncidentScope()
     bindings = Bindings(playbook, params or {}, scope, ctx.env)
     redactor = Redactor(bindings.secrets)

@@ -32,6 +32,7 @@ from bot.demo.world import build_warehouse, world_app
 from bot.domain.incident import Incident
 from bot.domain.models import IncidentState, Side
 from bot.settings import Settings
+from playbooks.registry import default_registry
 from slack_sandbox import SlackSandbox
 from slack_sandbox.server import AsgiServer
 
@@ -150,6 +151,8 @@ class Demo:
         )
         handoff = await build_handoff(settings, demo_config(sb, team))
         stack.push_async_callback(handoff.stop, 5.0)
+        # Every step kind runs in the demo: import them now, not while the serving check is timing its answer.
+        await default_registry().load_all()
         assert handoff.asgi is not None
         server = await AsgiServer(handoff.asgi).start()
         stack.push_async_callback(server.stop)
