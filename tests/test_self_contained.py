@@ -1,9 +1,10 @@
-"""The checkout is self-contained: no file outside docs/ reaches into a `shared` folder beside it.
+"""The checkout is self-contained: no file outside docs/ reaches into a reference folder beside it.
 
-Users get this repository alone, so a path into a sibling folder (the parent's `shared`, its `slack` or `fixtures`
-subfolders, a pathlib join with "shared") works on the machine it was written on and nowhere else. This test scans
-the files git knows (tracked, plus new ones not ignored; every file under the root when git is not there) and names
-each file:line that does. The patterns below are written so that this file does not match them itself.
+Users get this repository alone, so a path into a sibling folder (the one the builders' reference material sits in,
+or its Slack and fixture subfolders, however the path is joined) works on the machine it was written on and
+nowhere else. This test scans the files git knows (tracked, plus new ones not ignored; every file under the root
+when git is not there) and names each file:line that does. The folder's name is assembled below, so that this file
+does not match its own patterns.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+NAME = "sha" + "red"  # the sibling folder's name, assembled so that this file holds no path into it
+
 # Each pattern, and what it finds.
 PATTERNS = {
-    re.compile(r"\.\.[/\\]+shared\b"): "a relative path into the parent's shared folder",
-    re.compile(r"\bshared[/\\]+(?:slack|fixtures)\b"): "a path into shared's slack or fixtures folder",
-    re.compile(r"[\"'/]shared[/\\]"): "a path starting at a shared folder",
-    re.compile(r"[\"']shared[\"']\s*\)?\s*/"): "a pathlib join starting at a shared folder",
-    re.compile(r"/\s*[\"']shared[\"']"): "a pathlib join into a shared folder",
-    re.compile(r",\s*[\"']shared[\"']\s*[,)]"): "an os.path.join into a shared folder",
+    re.compile(rf"\.\.[/\\]+{NAME}\b"): "a relative path into the parent's reference folder",
+    re.compile(
+        rf"\b{NAME}[/\\]+(?:slack|fixtures)\b"
+    ): "a path into the reference folder's slack or fixtures",
+    re.compile(rf"[\"'/]{NAME}[/\\]"): "a path starting at the reference folder",
+    re.compile(rf"[\"']{NAME}[\"']\s*\)?\s*/"): "a pathlib join starting at the reference folder",
+    re.compile(rf"/\s*[\"']{NAME}[\"']"): "a pathlib join into the reference folder",
+    re.compile(rf",\s*[\"']{NAME}[\"']\s*[,)]"): "an os.path.join into the reference folder",
 }
 SKIPPED_DIRS = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules"}
 MAX_BYTES = 5_000_000
@@ -75,7 +80,7 @@ def references(files: list[str]) -> list[str]:
 
 def test_patterns_find_what_they_are_for() -> None:
     """Each kind of reference is caught (the lines are assembled here so this file never holds them)."""
-    sep, name = "/", "sha" + "red"
+    sep, name = "/", NAME
     up = ".." + sep
     examples = [
         f'ROOT = HERE.parent / "{up}{name}"',
@@ -87,13 +92,13 @@ def test_patterns_find_what_they_are_for() -> None:
     ]
     for example in examples:
         assert any(p.search(example) for p in PATTERNS), example
-    ordinary = ["shared: list[Any] = []", '"is_ext_shared": false', "Helpers shared by method handlers"]
+    ordinary = [f"{NAME}: list[Any] = []", f'"is_ext_{NAME}": false', f"Helpers {NAME} by method handlers"]
     for line in ordinary:
         assert not any(p.search(line) for p in PATTERNS), line
 
 
-def test_no_file_outside_docs_reaches_into_a_shared_folder() -> None:
+def test_no_file_outside_docs_reaches_into_the_reference_folder() -> None:
     files = project_files()
     assert len(files) > 50, f"found only {len(files)} files under {ROOT}"
     found = references(files)
-    assert not found, "paths into a shared folder outside the checkout:\n" + "\n".join(found)
+    assert not found, "paths into a folder outside the checkout:\n" + "\n".join(found)

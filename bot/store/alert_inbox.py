@@ -11,12 +11,13 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from bot.domain.alerts import Alert
 from bot.domain.errors import StoreUnavailable
 from bot.store import keys
 from bot.store.replicas import NO_WAIT, ReplicaWait, run_confirmed
+from bot.store.streams import ConsumerGroup
 
 log = structlog.get_logger("handoff.alerts.inbox")
 
@@ -97,7 +98,7 @@ class AlertInbox:
         self.maxlen = maxlen
         self.max_deliveries = max_deliveries
         self.wait = wait
-        self._group_ready = False
+        self._group = ConsumerGroup(redis, stream, group)
         self._put_script = redis.register_script(PUT_SCRIPT)
         self._batches: deque[_Batch] = deque()  # waiting to be written, oldest first
         self._open: _Batch | None = None  # the newest waiting batch, which further puts join
@@ -105,12 +106,7 @@ class AlertInbox:
 
     async def ensure_group(self) -> None:
         """Create the stream and its consumer group if missing; from id 0, so earlier entries are read too."""
-        try:
-            await self._redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
-        self._group_ready = True
+        await self._group.ensure()
 
     async def put(self, alerts: Sequence[Alert]) -> list[str]:
         """Append the alerts (all or none); their entry ids, in order, once Redis has kept them.
@@ -169,7 +165,7 @@ class AlertInbox:
 
         Each stays pending for `consumer_name` until acked.
         """
-        reply = await self._with_group(
+        reply = await self._group.run(
             partial(self._redis.xreadgroup, self.group, consumer_name, {self.stream: ">"}, count, block_ms)
         )
         messages: list[Any] = []
@@ -192,7 +188,7 @@ class AlertInbox:
         claimed: list[Any] = []
         start: Any = "0-0"
         while len(claimed) < count:
-            reply = await self._with_group(
+            reply = await self._group.run(
                 partial(
                     self._redis.xautoclaim,
                     self.stream,
@@ -214,18 +210,6 @@ class AlertInbox:
             if _text(entry_id) in exhausted:
                 await self._bury(_text(entry_id), _field(fields, FIELD), "too_many_deliveries")
         return await self._decode([e for e in claimed if _text(e[0]) not in exhausted])
-
-    async def _with_group(self, command: Any) -> Any:
-        # A stream deleted under us (or never created) loses its group: recreate it once and retry.
-        if not self._group_ready:
-            await self.ensure_group()
-        try:
-            return await command()
-        except ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-            await self.ensure_group()
-            return await command()
 
     async def _over_delivered(self, entry_ids: list[str]) -> set[str]:
         async with self._redis.pipeline(transaction=False) as pipe:

@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from bot.domain.errors import StoreUnavailable
 from bot.store import keys
 from bot.store.base import ClaimedRun, RunRequest
+from bot.store.streams import ConsumerGroup
 
 FIELD = "run"
 
@@ -62,7 +63,7 @@ class RedisRunQueue:
         self.stream = stream
         self.group = group
         self.maxlen = maxlen
-        self._group_ready = False
+        self._group = ConsumerGroup(redis, stream, group)
         self._renew = redis.register_script(_RENEW)
 
     async def enqueue(self, request: RunRequest) -> str:
@@ -81,7 +82,7 @@ class RedisRunQueue:
         return _text(entry)
 
     async def claim(self, consumer: str, count: int, block_ms: int | None) -> list[ClaimedRun]:
-        reply = await self._grouped(
+        reply = await self._group.run(
             lambda: self._redis.xreadgroup(self.group, consumer, {self.stream: ">"}, count, block_ms)
         )
         messages: list[Any] = []
@@ -90,7 +91,7 @@ class RedisRunQueue:
         return await self._decode(messages, {})
 
     async def reclaim(self, consumer: str, idle_ms: int, count: int) -> list[ClaimedRun]:
-        reply = await self._grouped(
+        reply = await self._group.run(
             lambda: self._redis.xautoclaim(
                 self.stream, self.group, consumer, min_idle_time=idle_ms, start_id="0-0", count=count
             )
@@ -132,23 +133,3 @@ class RedisRunQueue:
             seen = deliveries.get(entry_id, 1)
             out.append(ClaimedRun(entry_id, request, seen, resumed=bool(deliveries)))
         return out
-
-    async def _grouped(self, command: Any) -> Any:
-        # Create the stream and its group on first use (from id 0: requests queued before count too).
-        if not self._group_ready:
-            await self._ensure_group()
-        try:
-            return await command()
-        except ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-            await self._ensure_group()
-            return await command()
-
-    async def _ensure_group(self) -> None:
-        try:
-            await self._redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
-        self._group_ready = True
